@@ -1,0 +1,226 @@
+#include "session/sessiondefinition.h"
+
+#include <QJsonArray>
+#include <QRegularExpression>
+#include <QSet>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace {
+// Colours that stay distinct on a dark console and on broadcast graphics.
+const char *const kPalette[] = {"#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4",
+                                "#f032e6", "#bfef45", "#fabed4", "#469990", "#dcbeff", "#9a6324",
+                                "#fffac8", "#800000", "#aaffc3", "#808000"};
+
+bool isValidKey(const QString &key)
+{
+    static const QRegularExpression pattern(u"^[A-Za-z0-9_-]{1,16}$"_s);
+    return pattern.match(key).hasMatch();
+}
+
+bool isValidColour(const QString &colour)
+{
+    static const QRegularExpression pattern(u"^#[0-9A-Fa-f]{6}$"_s);
+    return pattern.match(colour).hasMatch();
+}
+
+// JSON numbers are doubles: qRound64() of one beyond qint64 is undefined behaviour, and
+// QJsonValue::toInteger() silently turns a fraction or a huge value into 0. Anything this
+// far out only has to fail validate(), so it becomes -1.
+qint64 roundedMs(const double ms)
+{
+    return (ms > -1e15 && ms < 1e15) ? qRound64(ms) : -1;
+}
+} // namespace
+
+QString votePolicyName(VotePolicy policy)
+{
+    switch (policy) {
+    case VotePolicy::LastWins:
+        return u"last_wins"_s;
+    case VotePolicy::FirstWins:
+        return u"first_wins"_s;
+    case VotePolicy::Unlimited:
+        return u"unlimited"_s;
+    }
+    return u"unknown"_s;
+}
+
+bool parseVotePolicy(const QString &name, VotePolicy *policy)
+{
+    for (VotePolicy candidate : {VotePolicy::LastWins, VotePolicy::FirstWins, VotePolicy::Unlimited}) {
+        if (votePolicyName(candidate) == name) {
+            *policy = candidate;
+            return true;
+        }
+    }
+    return false;
+}
+
+int SessionDefinition::indexOf(QByteArrayView key) const
+{
+    for (int i = 0; i < options.size(); ++i) {
+        const QString &candidate = options[i].key;
+        if (candidate.size() != key.size())
+            continue;
+        // Keys are ASCII (validated), so a byte-wise compare is exact.
+        bool same = true;
+        for (qsizetype c = 0; c < key.size(); ++c) {
+            if (candidate[c].unicode() != static_cast<uchar>(key[c])) {
+                same = false;
+                break;
+            }
+        }
+        if (same)
+            return i;
+    }
+    return -1;
+}
+
+int SessionDefinition::indexOf(const QString &key) const
+{
+    for (int i = 0; i < options.size(); ++i) {
+        if (options[i].key == key)
+            return i;
+    }
+    return -1;
+}
+
+QString SessionDefinition::validate() const
+{
+    if (title.trimmed().isEmpty())
+        return u"title is empty"_s;
+    if (title.size() > 200)
+        return u"title is longer than 200 characters"_s;
+    if (question.size() > 1000)
+        return u"question is longer than 1000 characters"_s;
+    if (options.size() < MinOptions || options.size() > MaxOptions)
+        return u"a session needs %1 to %2 options, not %3"_s.arg(MinOptions)
+            .arg(MaxOptions)
+            .arg(options.size());
+    QSet<QString> keys;
+    for (int i = 0; i < options.size(); ++i) {
+        const VoteOption &option = options[i];
+        const QString where = u"option %1"_s.arg(i + 1);
+        if (!isValidKey(option.key))
+            return where % u": key \""_s % option.key % u"\" must be 1-16 characters of A-Z a-z 0-9 _ -"_s;
+        if (keys.contains(option.key))
+            return where % u": duplicate key \""_s % option.key % u'"';
+        keys.insert(option.key);
+        if (option.label.trimmed().isEmpty())
+            return where % u": label is empty"_s;
+        if (option.label.size() > 200)
+            return where % u": label is longer than 200 characters"_s;
+        if (!isValidColour(option.colour))
+            return where % u": colour \""_s % option.colour % u"\" is not #rrggbb"_s;
+    }
+    if (windowMs < 1000 || windowMs > 24LL * 3600 * 1000)
+        return u"window length must be between 1 s and 24 h"_s;
+    if (lateToleranceMs < 0 || lateToleranceMs > 60'000)
+        return u"late tolerance must be between 0 and 60000 ms"_s;
+    return {};
+}
+
+QJsonObject SessionDefinition::toJson() const
+{
+    QJsonArray optionArray;
+    for (const VoteOption &option : options) {
+        optionArray.append(
+            QJsonObject{{u"key"_s, option.key}, {u"label"_s, option.label}, {u"colour"_s, option.colour}});
+    }
+    QJsonObject json{{u"title"_s, title},
+                     {u"question"_s, question},
+                     {u"options"_s, optionArray},
+                     {u"window_seconds"_s, static_cast<double>(windowMs) / 1000.0},
+                     {u"late_tolerance_ms"_s, lateToleranceMs},
+                     {u"policy"_s, votePolicyName(policy)}};
+    if (id != 0)
+        json.insert(u"id"_s, id);
+    return json;
+}
+
+bool SessionDefinition::fromJson(const QJsonObject &json, SessionDefinition *out, QString *error)
+{
+    auto fail = [error](const QString &message) {
+        if (error)
+            *error = message;
+        return false;
+    };
+    SessionDefinition def;
+    if (json.contains(u"id"_s)) {
+        if (!json.value(u"id"_s).isDouble())
+            return fail(u"id must be a number"_s);
+        def.id = json.value(u"id"_s).toInteger();
+    }
+    const QJsonValue title = json.value(u"title"_s);
+    if (!title.isString())
+        return fail(u"title is missing or not a string"_s);
+    def.title = title.toString().trimmed();
+    const QJsonValue question = json.value(u"question"_s);
+    if (!question.isUndefined() && !question.isString())
+        return fail(u"question must be a string"_s);
+    def.question = question.toString().trimmed();
+
+    const QJsonValue options = json.value(u"options"_s);
+    if (!options.isArray())
+        return fail(u"options is missing or not an array"_s);
+    const QJsonArray optionArray = options.toArray();
+    for (qsizetype i = 0; i < optionArray.size(); ++i) {
+        const QString where = u"option %1"_s.arg(i + 1);
+        if (!optionArray[i].isObject())
+            return fail(where % u" is not an object"_s);
+        const QJsonObject o = optionArray[i].toObject();
+        if (!o.value(u"key"_s).isString())
+            return fail(where % u": key is missing or not a string"_s);
+        VoteOption option;
+        option.key = o.value(u"key"_s).toString();
+        option.label = o.contains(u"label"_s) ? o.value(u"label"_s).toString().trimmed() : option.key;
+        // Accept the American spelling too: show automation is written by many hands.
+        const QJsonValue colour = o.contains(u"colour"_s) ? o.value(u"colour"_s) : o.value(u"color"_s);
+        option.colour = colour.isString() ? colour.toString().toLower() : defaultColour(int(i));
+        def.options.append(option);
+    }
+
+    const QJsonValue window = json.value(u"window_seconds"_s);
+    if (!window.isUndefined()) {
+        if (!window.isDouble())
+            return fail(u"window_seconds must be a number"_s);
+        def.windowMs = roundedMs(window.toDouble() * 1000.0);
+    }
+    const QJsonValue late = json.value(u"late_tolerance_ms"_s);
+    if (!late.isUndefined()) {
+        if (!late.isDouble())
+            return fail(u"late_tolerance_ms must be a number"_s);
+        def.lateToleranceMs = roundedMs(late.toDouble());
+    }
+    const QJsonValue policy = json.value(u"policy"_s);
+    if (!policy.isUndefined()) {
+        if (!policy.isString() || !parseVotePolicy(policy.toString(), &def.policy))
+            return fail(u"policy must be one of last_wins, first_wins, unlimited"_s);
+    }
+    const QString problem = def.validate();
+    if (!problem.isEmpty())
+        return fail(problem);
+    *out = def;
+    return true;
+}
+
+SessionDefinition SessionDefinition::demo()
+{
+    SessionDefinition def;
+    def.title = u"Demo show"_s;
+    def.question = u"Which act goes through?"_s;
+    const QString labels[] = {u"Act A"_s, u"Act B"_s, u"Act C"_s, u"Act D"_s};
+    const QString keys[] = {u"A"_s, u"B"_s, u"C"_s, u"D"_s};
+    for (int i = 0; i < 4; ++i)
+        def.options.append({keys[i], labels[i], defaultColour(i)});
+    def.windowMs = 300'000;
+    def.policy = VotePolicy::LastWins;
+    return def;
+}
+
+QString SessionDefinition::defaultColour(int index)
+{
+    constexpr int count = int(sizeof(kPalette) / sizeof(kPalette[0]));
+    return QString::fromLatin1(kPalette[((index % count) + count) % count]);
+}

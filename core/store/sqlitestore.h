@@ -1,0 +1,55 @@
+#pragma once
+
+#include <memory>
+
+#include <QSqlDatabase>
+#include <QSqlQuery>
+
+#include "store/votestore.h"
+
+// The embedded store: one SQLite file in WAL mode, written through one connection.
+// The vote log is append-only (no upsert on the hot path: dedup state lives in memory and
+// is rebuilt from the log on start, DESIGN.md §6).
+class SqliteStore final : public VoteStore
+{
+public:
+    SqliteStore(QString path, Durability durability);
+    ~SqliteStore() override;
+    SqliteStore(const SqliteStore &) = delete;
+    SqliteStore &operator=(const SqliteStore &) = delete;
+
+    bool open(QString *error) override;
+    void close() override;
+    QString location() const override { return m_path; }
+
+    std::optional<SessionRecord> loadSession(qint64 sessionId, QString *error) override;
+    QList<SessionRecord> loadSessions(QString *error) override;
+    bool saveSession(const SessionRecord &record, QString *error) override;
+    qint64 currentSessionId(QString *error) override;
+    bool setCurrentSessionId(qint64 sessionId, QString *error) override;
+    qint64 maxSessionId(QString *error) override;
+
+    bool appendVotes(const std::vector<VoteRow> &rows, QString *error) override;
+    qint64 maxVoteSeq(QString *error) override;
+    bool forEachVote(qint64 sessionId, const std::function<void(const VoteRow &)> &visit,
+                     QString *error) override;
+    qint64 voteCount(qint64 sessionId, QString *error) override;
+
+    QMap<QString, qint64> loadCounters(qint64 sessionId, QString *error) override;
+    bool saveCounters(qint64 sessionId, const QMap<QString, qint64> &counters, QString *error) override;
+
+    bool appendEvent(qint64 sessionId, qint64 atMs, const QString &kind, const QString &detail,
+                     QString *error) override;
+
+    static constexpr int SchemaVersion = 1;
+
+private:
+    bool exec(const QString &sql, QString *error);
+    bool migrate(QString *error);
+    std::optional<SessionRecord> recordFrom(QSqlQuery &query, QString *error);
+
+    const QString m_path;
+    const Durability m_durability;
+    QString m_connectionName;
+    std::unique_ptr<QSqlQuery> m_insertVote; // prepared once; the hot path of the writer
+};

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include <QList>
+#include <QMap>
+#include <QString>
+
+#include "session/sessiondefinition.h"
+#include "session/votingwindow.h"
+
+// A vote as the journal writes it. seq is the log order: the exact result is recomputed by
+// replaying the log in seq order.
+struct VoteRow
+{
+    qint64 seq = 0;
+    qint64 sessionId = 0;
+    QString voter;
+    QString option; // the option key
+    qint64 receivedAtMs = 0;
+};
+
+struct SessionRecord
+{
+    SessionDefinition definition; // definition.id is the record's key
+    WindowRecord window;
+    qint64 createdAtMs = 0;
+};
+
+enum class Durability
+{
+    Full = 1, // fsync on every group commit: a 202 survives a power cut
+    Normal    // WAL without fsync per commit: survives a process crash, not a power cut
+};
+
+// Where sessions, window state, the vote log, counters and the event log live. Knows
+// nothing of requests. Not thread-safe: exactly one thread (the journal writer) owns an
+// open store; its connection is created and used only there.
+class VoteStore
+{
+public:
+    virtual ~VoteStore() = default;
+
+    virtual bool open(QString *error) = 0;
+    virtual void close() = 0;
+    virtual QString location() const = 0;
+
+    virtual std::optional<SessionRecord> loadSession(qint64 sessionId, QString *error) = 0;
+    virtual QList<SessionRecord> loadSessions(QString *error) = 0;
+    virtual bool saveSession(const SessionRecord &record, QString *error) = 0; // insert or replace
+    virtual qint64 currentSessionId(QString *error) = 0;                       // 0 when none
+    virtual bool setCurrentSessionId(qint64 sessionId, QString *error) = 0;
+    virtual qint64 maxSessionId(QString *error) = 0;
+
+    // Appends the rows in one transaction (a group commit); all or nothing.
+    virtual bool appendVotes(const std::vector<VoteRow> &rows, QString *error) = 0;
+    virtual qint64 maxVoteSeq(QString *error) = 0;
+    // Replays a session's log in seq order. Returns false on a read error.
+    virtual bool forEachVote(qint64 sessionId, const std::function<void(const VoteRow &)> &visit,
+                             QString *error) = 0;
+    virtual qint64 voteCount(qint64 sessionId, QString *error) = 0;
+
+    virtual QMap<QString, qint64> loadCounters(qint64 sessionId, QString *error) = 0;
+    virtual bool saveCounters(qint64 sessionId, const QMap<QString, qint64> &counters, QString *error) = 0;
+
+    virtual bool appendEvent(qint64 sessionId, qint64 atMs, const QString &kind, const QString &detail,
+                             QString *error) = 0;
+};

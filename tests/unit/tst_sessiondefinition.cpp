@@ -1,0 +1,477 @@
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
+#include <QTest>
+
+#include "session/sessiondefinition.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+Q_DECLARE_METATYPE(VotePolicy)
+Q_DECLARE_METATYPE(SessionDefinition)
+
+namespace {
+QJsonObject option(const QString &key, const QString &label)
+{
+    return {{u"key"_s, key}, {u"label"_s, label}};
+}
+
+// A valid session in JSON; each failure case breaks one thing in it.
+QJsonObject validJson()
+{
+    return {{u"title"_s, u"Saturday final"_s},
+            {u"question"_s, u"Who goes through?"_s},
+            {u"options"_s, QJsonArray{option(u"A"_s, u"Act A"_s), option(u"B"_s, u"Act B"_s)}},
+            {u"window_seconds"_s, 90},
+            {u"late_tolerance_ms"_s, 250},
+            {u"policy"_s, u"first_wins"_s}};
+}
+
+QJsonArray options(const int count)
+{
+    QJsonArray array;
+    for (int i = 0; i < count; ++i)
+        array.append(option(u"K"_s + QString::number(i), u"Act "_s + QString::number(i)));
+    return array;
+}
+
+QJsonObject with(QJsonObject json, const QString &field, const QJsonValue &value)
+{
+    if (value.isUndefined())
+        json.remove(field);
+    else
+        json.insert(field, value);
+    return json;
+}
+
+QJsonObject withOption(QJsonObject json, const int index, const QString &field, const QJsonValue &value)
+{
+    QJsonArray array = json.value(u"options"_s).toArray();
+    QJsonObject o = array[index].toObject();
+    if (value.isUndefined())
+        o.remove(field);
+    else
+        o.insert(field, value);
+    array[index] = o;
+    json.insert(u"options"_s, array);
+    return json;
+}
+
+bool sameDefinition(const SessionDefinition &a, const SessionDefinition &b)
+{
+    if (a.id != b.id || a.title != b.title || a.question != b.question || a.windowMs != b.windowMs ||
+        a.lateToleranceMs != b.lateToleranceMs || a.policy != b.policy ||
+        a.options.size() != b.options.size())
+        return false;
+    for (qsizetype i = 0; i < a.options.size(); ++i) {
+        const VoteOption &x = a.options[i];
+        const VoteOption &y = b.options[i];
+        if (x.key != y.key || x.label != y.label || x.colour != y.colour)
+            return false;
+    }
+    return true;
+}
+
+bool isColour(const QString &colour)
+{
+    static const QRegularExpression pattern(u"^#[0-9a-f]{6}$"_s);
+    return pattern.match(colour).hasMatch();
+}
+} // namespace
+
+class TestSessionDefinition final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void policyNames();
+    void fromJsonValid();
+    void roundTrip_data();
+    void roundTrip();
+    void invalid_data();
+    void invalid();
+    void validateDirectly();
+    void windowBounds_data();
+    void windowBounds();
+    void lateToleranceFraction();
+    void colourAlias();
+    void defaultColours();
+    void labelDefaultsToKey();
+    void indexOf_data();
+    void indexOf();
+    void demo();
+};
+
+void TestSessionDefinition::policyNames()
+{
+    for (const VotePolicy policy : {VotePolicy::LastWins, VotePolicy::FirstWins, VotePolicy::Unlimited}) {
+        VotePolicy parsed = VotePolicy::Unlimited;
+        QVERIFY(parseVotePolicy(votePolicyName(policy), &parsed));
+        QCOMPARE(parsed, policy);
+    }
+    QCOMPARE(votePolicyName(VotePolicy::LastWins), u"last_wins"_s);
+    QCOMPARE(votePolicyName(VotePolicy::FirstWins), u"first_wins"_s);
+    QCOMPARE(votePolicyName(VotePolicy::Unlimited), u"unlimited"_s);
+    VotePolicy untouched = VotePolicy::FirstWins;
+    QVERIFY(!parseVotePolicy(u"LAST_WINS"_s, &untouched));
+    QVERIFY(!parseVotePolicy(u"most_wins"_s, &untouched));
+    QVERIFY(!parseVotePolicy(QString(), &untouched));
+    QCOMPARE(untouched, VotePolicy::FirstWins);
+}
+
+void TestSessionDefinition::fromJsonValid()
+{
+    SessionDefinition def;
+    QString error;
+    QVERIFY2(SessionDefinition::fromJson(validJson(), &def, &error), qPrintable(error));
+    QCOMPARE(def.id, 0);
+    QCOMPARE(def.title, u"Saturday final"_s);
+    QCOMPARE(def.question, u"Who goes through?"_s);
+    QCOMPARE(def.options.size(), 2);
+    QCOMPARE(def.options[0].key, u"A"_s);
+    QCOMPARE(def.options[1].label, u"Act B"_s);
+    QCOMPARE(def.windowMs, 90'000);
+    QCOMPARE(def.lateToleranceMs, 250);
+    QCOMPARE(def.policy, VotePolicy::FirstWins);
+    QVERIFY(def.validate().isEmpty());
+
+    // Only title and options are required; the rest has defaults.
+    SessionDefinition minimal;
+    QVERIFY2(SessionDefinition::fromJson(QJsonObject{{u"title"_s, u"T"_s}, {u"options"_s, options(2)}},
+                                         &minimal, &error),
+             qPrintable(error));
+    QCOMPARE(minimal.windowMs, 120'000);
+    QCOMPARE(minimal.lateToleranceMs, 0);
+    QCOMPARE(minimal.policy, VotePolicy::LastWins);
+    QVERIFY(minimal.question.isEmpty());
+}
+
+void TestSessionDefinition::roundTrip_data()
+{
+    QTest::addColumn<SessionDefinition>("def");
+
+    QTest::newRow("demo") << SessionDefinition::demo();
+
+    SessionDefinition full;
+    full.id = 42;
+    full.title = u"Finale — Saturday"_s;
+    full.question = u"Wer soll weiterkommen? 誰が勝つ? 🎤"_s;
+    full.options = {{u"zoe"_s, u"Zoë & Ünal, \"the duo\""_s, u"#112233"_s},
+                    {u"B-2"_s, u"少年隊"_s, u"#abcdef"_s},
+                    {u"c_3"_s, u"Line\nbreak"_s, u"#000000"_s}};
+    full.windowMs = 90'500; // not a whole second
+    full.lateToleranceMs = 1'500;
+    full.policy = VotePolicy::Unlimited;
+    QTest::newRow("everything set") << full;
+
+    SessionDefinition most;
+    most.title = u"Many"_s;
+    for (int i = 0; i < SessionDefinition::MaxOptions; ++i)
+        most.options.append(
+            {QString::number(i), u"Option "_s + QString::number(i), SessionDefinition::defaultColour(i)});
+    most.windowMs = 24LL * 3600 * 1000;
+    most.lateToleranceMs = 60'000;
+    most.policy = VotePolicy::FirstWins;
+    QTest::newRow("64 options, longest window") << most;
+}
+
+void TestSessionDefinition::roundTrip()
+{
+    QFETCH(SessionDefinition, def);
+    QVERIFY2(def.validate().isEmpty(), qPrintable(def.validate()));
+
+    // Through the object and through the text a client or the store would hold.
+    SessionDefinition back;
+    QString error;
+    QVERIFY2(SessionDefinition::fromJson(def.toJson(), &back, &error), qPrintable(error));
+    QVERIFY(sameDefinition(back, def));
+
+    const QByteArray text = QJsonDocument(def.toJson()).toJson(QJsonDocument::Compact);
+    SessionDefinition fromText;
+    QVERIFY2(SessionDefinition::fromJson(QJsonDocument::fromJson(text).object(), &fromText, &error),
+             qPrintable(error));
+    QVERIFY(sameDefinition(fromText, def));
+
+    // The documented field names.
+    const QJsonObject json = def.toJson();
+    QCOMPARE(json.value(u"title"_s).toString(), def.title);
+    QCOMPARE(json.value(u"policy"_s).toString(), votePolicyName(def.policy));
+    QCOMPARE(json.value(u"window_seconds"_s).toDouble(), double(def.windowMs) / 1000.0);
+    QCOMPARE(json.value(u"late_tolerance_ms"_s).toInteger(), def.lateToleranceMs);
+    QCOMPARE(json.value(u"options"_s).toArray().size(), def.options.size());
+    QCOMPARE(json.value(u"options"_s).toArray()[0].toObject().value(u"colour"_s).toString(),
+             def.options[0].colour);
+    QCOMPARE(json.contains(u"id"_s), def.id != 0);
+}
+
+void TestSessionDefinition::invalid_data()
+{
+    QTest::addColumn<QJsonObject>("json");
+    QTest::addColumn<QStringList>("mentions"); // every string must appear in the error
+
+    const QJsonObject valid = validJson();
+
+    QTest::newRow("missing title") << with(valid, u"title"_s, QJsonValue::Undefined)
+                                   << QStringList{u"title"_s};
+    QTest::newRow("title not a string") << with(valid, u"title"_s, 5) << QStringList{u"title"_s};
+    QTest::newRow("blank title") << with(valid, u"title"_s, u"   "_s) << QStringList{u"title is empty"_s};
+    QTest::newRow("title too long") << with(valid, u"title"_s, QString(201, u'x'))
+                                    << QStringList{u"title"_s, u"200"_s};
+    QTest::newRow("question not a string")
+        << with(valid, u"question"_s, QJsonArray{}) << QStringList{u"question"_s};
+    QTest::newRow("question too long")
+        << with(valid, u"question"_s, QString(1001, u'?')) << QStringList{u"question"_s, u"1000"_s};
+    QTest::newRow("id not a number") << with(valid, u"id"_s, u"7"_s) << QStringList{u"id"_s};
+
+    QTest::newRow("options missing") << with(valid, u"options"_s, QJsonValue::Undefined)
+                                     << QStringList{u"options"_s};
+    QTest::newRow("options not an array") << with(valid, u"options"_s, u"A,B"_s) << QStringList{u"options"_s};
+    QTest::newRow("option not an object")
+        << with(valid, u"options"_s, QJsonArray{option(u"A"_s, u"a"_s), u"B"_s})
+        << QStringList{u"option 2"_s, u"not an object"_s};
+    QTest::newRow("no options") << with(valid, u"options"_s, QJsonArray{})
+                                << QStringList{u"2 to 64"_s, u"not 0"_s};
+    QTest::newRow("one option") << with(valid, u"options"_s, options(1))
+                                << QStringList{u"2 to 64"_s, u"not 1"_s};
+    QTest::newRow("65 options") << with(valid, u"options"_s, options(65))
+                                << QStringList{u"2 to 64"_s, u"not 65"_s};
+
+    QTest::newRow("duplicate keys") << withOption(valid, 1, u"key"_s, u"A"_s)
+                                    << QStringList{u"option 2"_s, u"duplicate key \"A\""_s};
+    QTest::newRow("key missing") << withOption(valid, 0, u"key"_s, QJsonValue::Undefined)
+                                 << QStringList{u"option 1"_s, u"key"_s};
+    QTest::newRow("key not a string")
+        << withOption(valid, 0, u"key"_s, 1) << QStringList{u"option 1"_s, u"key"_s};
+    QTest::newRow("empty key") << withOption(valid, 0, u"key"_s, u""_s)
+                               << QStringList{u"option 1"_s, u"key"_s};
+    QTest::newRow("key with a space")
+        << withOption(valid, 1, u"key"_s, u"B 2"_s) << QStringList{u"option 2"_s, u"key \"B 2\""_s};
+    QTest::newRow("key with a dot") << withOption(valid, 1, u"key"_s, u"B.2"_s)
+                                    << QStringList{u"option 2"_s, u"key \"B.2\""_s};
+    QTest::newRow("key non-ASCII") << withOption(valid, 1, u"key"_s, u"Ü"_s)
+                                   << QStringList{u"option 2"_s, u"key \"Ü\""_s};
+    QTest::newRow("key of 17 characters") << withOption(valid, 1, u"key"_s, QString(17, u'k'))
+                                          << QStringList{u"option 2"_s, u"key"_s, u"1-16"_s};
+    QTest::newRow("empty label") << withOption(valid, 1, u"label"_s, u""_s)
+                                 << QStringList{u"option 2"_s, u"label is empty"_s};
+    QTest::newRow("blank label") << withOption(valid, 0, u"label"_s, u" \t "_s)
+                                 << QStringList{u"option 1"_s, u"label is empty"_s};
+    QTest::newRow("label too long") << withOption(valid, 0, u"label"_s, QString(201, u'l'))
+                                    << QStringList{u"option 1"_s, u"label"_s, u"200"_s};
+    QTest::newRow("colour name") << withOption(valid, 1, u"colour"_s, u"red"_s)
+                                 << QStringList{u"option 2"_s, u"colour \"red\""_s, u"#rrggbb"_s};
+    QTest::newRow("colour too short")
+        << withOption(valid, 0, u"colour"_s, u"#12345"_s) << QStringList{u"option 1"_s, u"colour"_s};
+    QTest::newRow("colour not hex") << withOption(valid, 0, u"colour"_s, u"#gg0000"_s)
+                                    << QStringList{u"option 1"_s, u"colour"_s};
+    QTest::newRow("color alias checked too")
+        << withOption(valid, 0, u"color"_s, u"blue"_s) << QStringList{u"option 1"_s, u"colour \"blue\""_s};
+
+    QTest::newRow("unknown policy") << with(valid, u"policy"_s, u"most_wins"_s) << QStringList{u"policy"_s};
+    QTest::newRow("policy not a string") << with(valid, u"policy"_s, 1) << QStringList{u"policy"_s};
+
+    QTest::newRow("window_seconds zero") << with(valid, u"window_seconds"_s, 0) << QStringList{u"window"_s};
+    QTest::newRow("window_seconds negative")
+        << with(valid, u"window_seconds"_s, -30) << QStringList{u"window"_s};
+    QTest::newRow("window_seconds under 1 s")
+        << with(valid, u"window_seconds"_s, 0.5) << QStringList{u"window"_s};
+    QTest::newRow("window_seconds over 24 h")
+        << with(valid, u"window_seconds"_s, 86'401) << QStringList{u"window"_s};
+    QTest::newRow("window_seconds absurd")
+        << with(valid, u"window_seconds"_s, 1e300) << QStringList{u"window"_s};
+    QTest::newRow("window_seconds a string")
+        << with(valid, u"window_seconds"_s, u"120"_s) << QStringList{u"window_seconds"_s};
+
+    QTest::newRow("late tolerance negative")
+        << with(valid, u"late_tolerance_ms"_s, -1) << QStringList{u"late tolerance"_s};
+    QTest::newRow("late tolerance over 60 s")
+        << with(valid, u"late_tolerance_ms"_s, 60'001) << QStringList{u"late tolerance"_s};
+    // Beyond qint64: must be refused, not read as 0.
+    QTest::newRow("late tolerance absurd")
+        << with(valid, u"late_tolerance_ms"_s, 1e300) << QStringList{u"late tolerance"_s};
+    QTest::newRow("late tolerance a string")
+        << with(valid, u"late_tolerance_ms"_s, u"5"_s) << QStringList{u"late_tolerance_ms"_s};
+}
+
+void TestSessionDefinition::invalid()
+{
+    QFETCH(QJsonObject, json);
+    QFETCH(QStringList, mentions);
+
+    SessionDefinition out = SessionDefinition::demo();
+    QString error;
+    QVERIFY(!SessionDefinition::fromJson(json, &out, &error));
+    for (const QString &mention : mentions)
+        QVERIFY2(error.contains(mention), qPrintable(u"\""_s + mention + u"\" not in: "_s + error));
+    // Nothing half-parsed reaches the caller.
+    QVERIFY(sameDefinition(out, SessionDefinition::demo()));
+    // The error pointer is optional.
+    QVERIFY(!SessionDefinition::fromJson(json, &out, nullptr));
+}
+
+void TestSessionDefinition::validateDirectly()
+{
+    SessionDefinition def = SessionDefinition::demo();
+    QVERIFY(def.validate().isEmpty());
+
+    def.options[2].key = u"B"_s;
+    QCOMPARE(def.validate(), u"option 3: duplicate key \"B\""_s);
+    def = SessionDefinition::demo();
+    def.options[0].colour = u"#FFF"_s;
+    QVERIFY(def.validate().contains(u"option 1"_s));
+    def = SessionDefinition::demo();
+    def.lateToleranceMs = 60'001;
+    QVERIFY(def.validate().contains(u"late tolerance"_s));
+    def = SessionDefinition::demo();
+    def.windowMs = 999;
+    QVERIFY(def.validate().contains(u"window"_s));
+    def = SessionDefinition::demo();
+    def.title.clear();
+    QVERIFY(def.validate().contains(u"title"_s));
+    // Keys are case-sensitive: "a" and "A" are different options.
+    def = SessionDefinition::demo();
+    def.options[1].key = u"a"_s;
+    QVERIFY(def.validate().isEmpty());
+}
+
+void TestSessionDefinition::windowBounds_data()
+{
+    QTest::addColumn<double>("seconds");
+    QTest::addColumn<qint64>("windowMs");
+
+    QTest::newRow("1 s") << 1.0 << qint64(1'000);
+    QTest::newRow("fraction") << 90.25 << qint64(90'250);
+    QTest::newRow("24 h") << 86'400.0 << qint64(86'400'000);
+}
+
+void TestSessionDefinition::windowBounds()
+{
+    QFETCH(double, seconds);
+    QFETCH(qint64, windowMs);
+
+    SessionDefinition def;
+    QString error;
+    QVERIFY2(SessionDefinition::fromJson(with(validJson(), u"window_seconds"_s, seconds), &def, &error),
+             qPrintable(error));
+    QCOMPARE(def.windowMs, windowMs);
+}
+
+// Milliseconds given with a fraction are rounded like window_seconds, not dropped to 0.
+void TestSessionDefinition::lateToleranceFraction()
+{
+    SessionDefinition def;
+    QString error;
+    QVERIFY2(SessionDefinition::fromJson(with(validJson(), u"late_tolerance_ms"_s, 1499.6), &def, &error),
+             qPrintable(error));
+    QCOMPARE(def.lateToleranceMs, 1500);
+}
+
+void TestSessionDefinition::colourAlias()
+{
+    SessionDefinition def;
+    QString error;
+
+    // American spelling accepted, and colours are normalised to lower case.
+    QVERIFY2(SessionDefinition::fromJson(withOption(validJson(), 0, u"color"_s, u"#ABCDEF"_s), &def, &error),
+             qPrintable(error));
+    QCOMPARE(def.options[0].colour, u"#abcdef"_s);
+
+    // Both given: the documented spelling wins.
+    QJsonObject both = withOption(validJson(), 1, u"colour"_s, u"#010203"_s);
+    both = withOption(both, 1, u"color"_s, u"#0a0b0c"_s);
+    QVERIFY2(SessionDefinition::fromJson(both, &def, &error), qPrintable(error));
+    QCOMPARE(def.options[1].colour, u"#010203"_s);
+
+    // toJson writes the documented spelling only.
+    const QJsonObject written = def.toJson().value(u"options"_s).toArray()[1].toObject();
+    QCOMPARE(written.value(u"colour"_s).toString(), u"#010203"_s);
+    QVERIFY(!written.contains(u"color"_s));
+}
+
+void TestSessionDefinition::defaultColours()
+{
+    SessionDefinition def;
+    QString error;
+    QJsonObject json = validJson();
+    json.insert(u"options"_s, options(20));
+    json = withOption(json, 3, u"colour"_s, u"#123456"_s);
+    QVERIFY2(SessionDefinition::fromJson(json, &def, &error), qPrintable(error));
+    for (int i = 0; i < def.options.size(); ++i) {
+        if (i == 3)
+            QCOMPARE(def.options[i].colour, u"#123456"_s);
+        else
+            QCOMPARE(def.options[i].colour, SessionDefinition::defaultColour(i));
+    }
+
+    // The palette: valid colours, distinct neighbours, defined for any index.
+    QSet<QString> firstFour;
+    for (int i = 0; i < 4; ++i)
+        firstFour.insert(SessionDefinition::defaultColour(i));
+    QCOMPARE(firstFour.size(), 4);
+    for (const int index : {0, 1, 15, 16, 63, 1000, -1, -17})
+        QVERIFY2(isColour(SessionDefinition::defaultColour(index)), qPrintable(QString::number(index)));
+}
+
+void TestSessionDefinition::labelDefaultsToKey()
+{
+    SessionDefinition def;
+    QString error;
+    QVERIFY2(SessionDefinition::fromJson(withOption(validJson(), 1, u"label"_s, QJsonValue::Undefined), &def,
+                                         &error),
+             qPrintable(error));
+    QCOMPARE(def.options[1].label, u"B"_s);
+}
+
+void TestSessionDefinition::indexOf_data()
+{
+    QTest::addColumn<QByteArray>("key");
+    QTest::addColumn<int>("index");
+
+    QTest::newRow("first") << QByteArrayLiteral("A") << 0;
+    QTest::newRow("last") << QByteArrayLiteral("D") << 3;
+    QTest::newRow("long key") << QByteArrayLiteral("long_key-16chars") << 4;
+    QTest::newRow("case matters") << QByteArrayLiteral("a") << -1;
+    QTest::newRow("unknown") << QByteArrayLiteral("E") << -1;
+    QTest::newRow("prefix of a key") << QByteArrayLiteral("long_key") << -1;
+    QTest::newRow("key plus more") << QByteArrayLiteral("AB") << -1;
+    QTest::newRow("empty") << QByteArray() << -1;
+    QTest::newRow("trailing space") << QByteArrayLiteral("A ") << -1;
+    QTest::newRow("UTF-8 bytes") << QByteArrayLiteral("\xC3\x84") << -1;
+    QTest::newRow("Latin-1 byte") << QByteArrayLiteral("\xC4") << -1;
+}
+
+void TestSessionDefinition::indexOf()
+{
+    QFETCH(QByteArray, key);
+    QFETCH(int, index);
+
+    SessionDefinition def = SessionDefinition::demo();
+    def.options.append({u"long_key-16chars"_s, u"Long"_s, SessionDefinition::defaultColour(4)});
+    QVERIFY(def.validate().isEmpty());
+
+    QCOMPARE(def.indexOf(QByteArrayView(key)), index);
+    QCOMPARE(def.indexOf(QString::fromUtf8(key)), index);
+}
+
+void TestSessionDefinition::demo()
+{
+    const SessionDefinition def = SessionDefinition::demo();
+    QVERIFY2(def.validate().isEmpty(), qPrintable(def.validate()));
+    QCOMPARE(def.question, u"Which act goes through?"_s);
+    QVERIFY(!def.title.isEmpty());
+    QCOMPARE(def.options.size(), 4);
+    const QStringList keys = {u"A"_s, u"B"_s, u"C"_s, u"D"_s};
+    QSet<QString> colours;
+    for (int i = 0; i < 4; ++i) {
+        QCOMPARE(def.options[i].key, keys[i]);
+        QVERIFY(!def.options[i].label.isEmpty());
+        QVERIFY(isColour(def.options[i].colour));
+        colours.insert(def.options[i].colour);
+    }
+    QCOMPARE(colours.size(), 4);
+    QCOMPARE(def.policy, VotePolicy::LastWins);
+    QCOMPARE(def.id, 0);
+}
+
+QTEST_APPLESS_MAIN(TestSessionDefinition)
+#include "tst_sessiondefinition.moc"

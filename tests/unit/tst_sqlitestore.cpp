@@ -1,0 +1,175 @@
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "store/sqlitestore.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+class TestSqliteStore final : public QObject
+{
+    Q_OBJECT
+
+private:
+    QString path() const { return m_dir->filePath(u"store.db"_s); }
+
+    static SessionRecord record(qint64 id)
+    {
+        SessionRecord r;
+        r.definition = SessionDefinition::demo();
+        r.definition.id = id;
+        r.window.lengthMs = r.definition.windowMs;
+        r.createdAtMs = 1000 + id;
+        return r;
+    }
+
+    std::unique_ptr<QTemporaryDir> m_dir;
+
+private Q_SLOTS:
+    void init()
+    {
+        m_dir = std::make_unique<QTemporaryDir>();
+        QVERIFY(m_dir->isValid());
+    }
+
+    void opensInWalModeWithTheSchema()
+    {
+        SqliteStore store(path(), Durability::Full);
+        QString error;
+        QVERIFY2(store.open(&error), qPrintable(error));
+        QCOMPARE(store.maxVoteSeq(&error), 0);
+        QCOMPARE(store.maxSessionId(&error), 0);
+        QCOMPARE(store.currentSessionId(&error), 0);
+        store.close();
+
+        QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"check"_s);
+        db.setDatabaseName(path());
+        QVERIFY(db.open());
+        {
+            QSqlQuery query(db);
+            QVERIFY(query.exec(u"PRAGMA journal_mode"_s) && query.next());
+            QCOMPARE(query.value(0).toString(), u"wal"_s);
+            QVERIFY(query.exec(u"PRAGMA user_version"_s) && query.next());
+            QCOMPARE(query.value(0).toInt(), SqliteStore::SchemaVersion);
+        }
+        db.close();
+        db = QSqlDatabase();
+        QSqlDatabase::removeDatabase(u"check"_s);
+    }
+
+    void sessionsRoundTrip()
+    {
+        QString error;
+        {
+            SqliteStore store(path(), Durability::Normal);
+            QVERIFY(store.open(&error));
+            SessionRecord a = record(1);
+            a.window.state = WindowState::Open;
+            a.window.openedAtMs = 5000;
+            a.window.closesAtMs = 65000;
+            QVERIFY2(store.saveSession(a, &error), qPrintable(error));
+            QVERIFY(store.saveSession(record(2), &error));
+            QVERIFY(store.setCurrentSessionId(1, &error));
+            // Saving again replaces.
+            a.window.closesAtMs = 95000;
+            QVERIFY(store.saveSession(a, &error));
+        }
+        SqliteStore store(path(), Durability::Normal);
+        QVERIFY(store.open(&error));
+        QCOMPARE(store.currentSessionId(&error), 1);
+        QCOMPARE(store.maxSessionId(&error), 2);
+        const auto loaded = store.loadSession(1, &error);
+        QVERIFY2(loaded.has_value(), qPrintable(error));
+        QCOMPARE(loaded->definition.title, SessionDefinition::demo().title);
+        QCOMPARE(loaded->definition.options.size(), 4);
+        QCOMPARE(loaded->window.state, WindowState::Open);
+        QCOMPARE(loaded->window.openedAtMs, 5000);
+        QCOMPARE(loaded->window.closesAtMs, 95000);
+        QCOMPARE(loaded->createdAtMs, 1001);
+        QCOMPARE(store.loadSessions(&error).size(), 2);
+        QVERIFY(!store.loadSession(7, &error).has_value());
+        QVERIFY(error.contains(u"7"_s));
+    }
+
+    void voteLogAppendsAndReplaysInOrder()
+    {
+        QString error;
+        SqliteStore store(path(), Durability::Full);
+        QVERIFY(store.open(&error));
+        std::vector<VoteRow> batch;
+        for (int i = 1; i <= 1000; ++i)
+            batch.push_back({i, i % 2 + 1, u"voter-%1"_s.arg(i), QString(QChar(u'A' + i % 4)), 10'000 + i});
+        QVERIFY2(store.appendVotes(batch, &error), qPrintable(error));
+        QCOMPARE(store.maxVoteSeq(&error), 1000);
+        QCOMPARE(store.voteCount(1, &error), 500);
+        QCOMPARE(store.voteCount(2, &error), 500);
+
+        QList<qint64> seqs;
+        QVERIFY(store.forEachVote(
+            2,
+            [&](const VoteRow &row) {
+                seqs.append(row.seq);
+                QCOMPARE(row.voter, u"voter-%1"_s.arg(row.seq));
+                QCOMPARE(row.receivedAtMs, 10'000 + row.seq);
+            },
+            &error));
+        QCOMPARE(seqs.size(), 500);
+        QVERIFY(std::is_sorted(seqs.begin(), seqs.end()));
+        QCOMPARE(seqs.first(), 1);
+    }
+
+    void aFailedBatchStoresNothing()
+    {
+        QString error;
+        SqliteStore store(path(), Durability::Full);
+        QVERIFY(store.open(&error));
+        QVERIFY(store.appendVotes({{1, 1, u"a"_s, u"A"_s, 1}}, &error));
+        // The second row reuses seq 1: the whole batch must be rolled back.
+        const std::vector<VoteRow> bad = {{2, 1, u"b"_s, u"B"_s, 2}, {1, 1, u"c"_s, u"C"_s, 3}};
+        QVERIFY(!store.appendVotes(bad, &error));
+        QVERIFY(!error.isEmpty());
+        QCOMPARE(store.voteCount(1, &error), 1);
+        QCOMPARE(store.maxVoteSeq(&error), 1);
+        // And the store is still usable afterwards.
+        QVERIFY2(store.appendVotes({{2, 1, u"b"_s, u"B"_s, 2}}, &error), qPrintable(error));
+        QCOMPARE(store.voteCount(1, &error), 2);
+    }
+
+    void countersAndEvents()
+    {
+        QString error;
+        SqliteStore store(path(), Durability::Full);
+        QVERIFY(store.open(&error));
+        QVERIFY(store.saveCounters(1, {{u"invalid_json"_s, 3}, {u"window_closed"_s, 9}}, &error));
+        QVERIFY(store.saveCounters(1, {{u"invalid_json"_s, 4}}, &error));
+        const auto counters = store.loadCounters(1, &error);
+        QCOMPARE(counters.value(u"invalid_json"_s), 4);
+        QCOMPARE(counters.value(u"window_closed"_s), 9);
+        QVERIFY(store.loadCounters(2, &error).isEmpty());
+        QVERIFY(store.appendEvent(1, 1234, u"lines_opened"_s, u"closes at …"_s, &error));
+    }
+
+    void refusesANewerSchemaAndAnUnwritableFolder()
+    {
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"future"_s);
+            db.setDatabaseName(path());
+            QVERIFY(db.open());
+            QSqlQuery(db).exec(u"PRAGMA user_version = 99"_s);
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(u"future"_s);
+        QString error;
+        SqliteStore store(path(), Durability::Full);
+        QVERIFY(!store.open(&error));
+        QVERIFY2(error.contains(u"newer"_s), qPrintable(error));
+
+        SqliteStore nowhere(u"/proc/votedesk-cannot-be-here/store.db"_s, Durability::Full);
+        QVERIFY(!nowhere.open(&error));
+        QVERIFY2(error.contains(u"/proc/votedesk-cannot-be-here"_s), qPrintable(error));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestSqliteStore)
+#include "tst_sqlitestore.moc"
