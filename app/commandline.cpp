@@ -1,0 +1,142 @@
+#include "commandline.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDir>
+#include <QStandardPaths>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace {
+void printError(const QString &message)
+{
+    std::fprintf(stderr, "votedesk: %s\n", qPrintable(message));
+}
+
+bool parseCount(const QString &text, qint64 min, qint64 max, qint64 *value)
+{
+    bool ok = false;
+    const qint64 n = text.toLongLong(&ok);
+    if (!ok || n < min || n > max)
+        return false;
+    *value = n;
+    return true;
+}
+} // namespace
+
+bool CommandLine::wantsHeadless(int argc, char **argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--headless") == 0)
+            return true;
+        // Help and version need no display either.
+        if (std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0 ||
+            std::strcmp(argv[i], "--version") == 0 || std::strcmp(argv[i], "-v") == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+QString CommandLine::defaultDatabasePath()
+{
+    const QString folder = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+    return QDir(folder).filePath(u"votedesk.db"_s);
+}
+
+CommandLine CommandLine::parse(const QStringList &arguments, Outcome *outcome)
+{
+    CommandLine result;
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        u"Operator console and ingest server for live audience voting.\n"
+        u"Votes: POST /v1/votes {\"voter\":\"u1\",\"option\":\"B\"}; see README.md for the whole API."_s);
+    const QCommandLineOption helpOption = parser.addHelpOption();
+    const QCommandLineOption versionOption = parser.addVersionOption();
+    const QCommandLineOption headless(u"headless"_s, u"Run the ingest server without a window."_s);
+    const QCommandLineOption port(u"port"_s, u"HTTP port (default 8080; 0 picks a free one)."_s, u"port"_s,
+                                  u"8080"_s);
+    const QCommandLineOption bind(u"bind"_s, u"Address to listen on (default 127.0.0.1)."_s, u"address"_s,
+                                  u"127.0.0.1"_s);
+    const QCommandLineOption db(u"db"_s, u"SQLite database file (default %1)."_s.arg(defaultDatabasePath()),
+                                u"path"_s);
+    const QCommandLineOption durability(
+        u"durability"_s,
+        u"full (fsync every group commit, default) or normal (survives a crash, "
+        u"not a power cut)."_s,
+        u"mode"_s, u"full"_s);
+    const QCommandLineOption queueCapacity(u"queue-capacity"_s,
+                                           u"Votes that may wait for the store before new ones get 503 "
+                                           u"(default 100000)."_s,
+                                           u"votes"_s, u"100000"_s);
+    const QCommandLineOption batchSize(u"batch-size"_s, u"Most votes per group commit (default 4096)."_s,
+                                       u"votes"_s, u"4096"_s);
+    parser.addOptions({headless, port, bind, db, durability, queueCapacity, batchSize});
+
+    if (!parser.parse(arguments)) {
+        printError(parser.errorText() + u"\nTry votedesk --help."_s);
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    if (parser.isSet(helpOption)) {
+        std::fputs(qPrintable(parser.helpText()), stdout);
+        *outcome = Outcome::ExitOk;
+        return result;
+    }
+    if (parser.isSet(versionOption)) {
+        std::printf("%s %s\n", qPrintable(QCoreApplication::applicationName()),
+                    qPrintable(QCoreApplication::applicationVersion()));
+        *outcome = Outcome::ExitOk;
+        return result;
+    }
+    if (!parser.positionalArguments().isEmpty()) {
+        printError(
+            u"unexpected argument \"%1\"; try votedesk --help"_s.arg(parser.positionalArguments().first()));
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+
+    result.headless = parser.isSet(headless);
+    qint64 value = 0;
+    if (!parseCount(parser.value(port), 0, 65535, &value)) {
+        printError(u"--port must be a number from 0 to 65535, not \"%1\""_s.arg(parser.value(port)));
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    result.engine.port = quint16(value);
+    if (!result.engine.bindAddress.setAddress(parser.value(bind))) {
+        printError(u"--bind must be an IP address such as 127.0.0.1 or 0.0.0.0, not \"%1\""_s.arg(
+            parser.value(bind)));
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    result.engine.databasePath =
+        parser.isSet(db) ? QDir::current().absoluteFilePath(parser.value(db)) : defaultDatabasePath();
+    const QString mode = parser.value(durability);
+    if (mode == u"full") {
+        result.engine.durability = Durability::Full;
+    } else if (mode == u"normal") {
+        result.engine.durability = Durability::Normal;
+    } else {
+        printError(u"--durability must be full or normal, not \"%1\""_s.arg(mode));
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    if (!parseCount(parser.value(queueCapacity), 1, 100'000'000, &value)) {
+        printError(u"--queue-capacity must be a number from 1 to 100000000"_s);
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    result.engine.queueCapacity = value;
+    if (!parseCount(parser.value(batchSize), 1, 1'000'000, &value)) {
+        printError(u"--batch-size must be a number from 1 to 1000000"_s);
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    result.engine.batchSize = value;
+    *outcome = Outcome::Run;
+    return result;
+}

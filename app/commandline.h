@@ -1,0 +1,26 @@
+#pragma once
+
+#include <QStringList>
+
+#include "engine/engine.h"
+
+// The command line of both modes (console and --headless), parsed with QCommandLineParser.
+struct CommandLine
+{
+    enum class Outcome
+    {
+        Run = 1,
+        ExitOk,   // --help or --version was printed
+        ExitError // a message naming the problem was printed
+    };
+
+    bool headless = false;
+    Engine::Options engine;
+
+    // Parses the application's arguments. Must run after the Q(Core)Application exists.
+    static CommandLine parse(const QStringList &arguments, Outcome *outcome);
+    // Looked up before the application object exists, to choose QApplication or
+    // QCoreApplication.
+    static bool wantsHeadless(int argc, char **argv);
+    static QString defaultDatabasePath();
+};

@@ -1,0 +1,73 @@
+#include <cstdio>
+#include <memory>
+
+#include <QApplication>
+#include <QCoreApplication>
+#include <QLoggingCategory>
+#include <QMessageBox>
+
+#include "commandline.h"
+#include "engine/engine.h"
+#include "mainwindow.h"
+#include "signalwatcher.h"
+#include "theme.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace {
+int runEngine(QCoreApplication &app, const CommandLine &commandLine, bool withWindow)
+{
+    Engine engine(commandLine.engine);
+    QString error;
+    if (!engine.start(&error)) {
+        std::fprintf(stderr, "votedesk: %s\n", qPrintable(error));
+        if (withWindow)
+            QMessageBox::critical(nullptr, u"votedesk cannot start"_s, error);
+        return 1;
+    }
+    // Scripts and tests wait for this line; with --port 0 it is the only way to learn the port.
+    std::printf("listening on %s:%u\n", qPrintable(commandLine.engine.bindAddress.toString()), engine.port());
+    std::printf("database %s\n", qPrintable(engine.databasePath()));
+    std::fflush(stdout);
+
+    SignalWatcher signalWatcher;
+    QObject::connect(&signalWatcher, &SignalWatcher::terminationRequested, &app,
+                     [](int) { QCoreApplication::quit(); });
+    QObject::connect(&engine, &Engine::storageError, &app, [](const QString &message) {
+        std::fprintf(stderr, "votedesk: storage error: %s\n", qPrintable(message));
+    });
+
+    std::unique_ptr<MainWindow> window;
+    if (withWindow) {
+        window = std::make_unique<MainWindow>(engine);
+        window->show();
+    }
+    const int code = app.exec();
+    window.reset();
+    engine.stop(); // commits what is queued before the process goes
+    return code;
+}
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication::setApplicationName(u"votedesk"_s);
+    QCoreApplication::setApplicationVersion(QStringLiteral(VOTEDESK_VERSION));
+
+    if (CommandLine::wantsHeadless(argc, argv)) {
+        QCoreApplication app(argc, argv);
+        CommandLine::Outcome outcome;
+        const CommandLine commandLine = CommandLine::parse(app.arguments(), &outcome);
+        if (outcome != CommandLine::Outcome::Run)
+            return outcome == CommandLine::Outcome::ExitOk ? 0 : 2;
+        return runEngine(app, commandLine, false);
+    }
+
+    QApplication app(argc, argv);
+    CommandLine::Outcome outcome;
+    const CommandLine commandLine = CommandLine::parse(app.arguments(), &outcome);
+    if (outcome != CommandLine::Outcome::Run)
+        return outcome == CommandLine::Outcome::ExitOk ? 0 : 2;
+    applyConsoleTheme(app);
+    return runEngine(app, commandLine, true);
+}

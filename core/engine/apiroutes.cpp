@@ -1,0 +1,290 @@
+#include "engine/apiroutes.h"
+
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include "export/csvwriter.h"
+#include "export/resulttable.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace {
+QByteArray toJson(const QJsonObject &object)
+{
+    return QJsonDocument(object).toJson(QJsonDocument::Compact);
+}
+
+// Public read endpoints may be polled by browsers and graphics machines on other origins.
+Http::HttpResponse publicResponse(Http::HttpResponse response)
+{
+    response.addHeader("Access-Control-Allow-Origin", "*");
+    response.addHeader("Cache-Control", "max-age=1");
+    return response;
+}
+
+std::optional<Http::HttpResponse> adminOnly(const Http::RequestContext &context)
+{
+    if (context.peerIsLoopback)
+        return std::nullopt;
+    return Http::HttpResponse::jsonError(403, "forbidden", u"the admin API answers only on loopback"_s);
+}
+
+// A snapshot that belongs to another session (the switch is in flight) counts as empty.
+TallySnapshot snapshotFor(const GateState &gate, const TallySnapshot &snapshot)
+{
+    if (snapshot.sessionId == gate.session.id &&
+        snapshot.raw.size() == std::size_t(gate.session.options.size()))
+        return snapshot;
+    TallySnapshot empty;
+    empty.sessionId = gate.session.id;
+    empty.raw.assign(std::size_t(gate.session.options.size()), 0);
+    empty.exact = empty.raw;
+    return empty;
+}
+
+QJsonObject countsByKey(const SessionDefinition &session, const std::vector<qint64> &counts)
+{
+    QJsonObject object;
+    for (int i = 0; i < session.options.size(); ++i)
+        object.insert(session.options[i].key, qint64(counts[std::size_t(i)]));
+    return object;
+}
+
+bool matchesEtag(const Http::HttpRequest &request, const QByteArray &etag)
+{
+    const QByteArray ifNoneMatch = request.header("if-none-match");
+    return !ifNoneMatch.isEmpty() && (ifNoneMatch == etag || ifNoneMatch == "*");
+}
+
+Http::HttpResponse withEtag(Http::HttpResponse response, const QByteArray &etag)
+{
+    response.addHeader("ETag", etag);
+    return publicResponse(std::move(response));
+}
+
+QByteArray resultsEtag(const TallySnapshot &snapshot, const char *variant)
+{
+    return '"' + QByteArray(variant) + '-' + QByteArray::number(snapshot.sessionId) + '-' +
+           QByteArray::number(snapshot.version) + '"';
+}
+
+std::optional<Http::HttpResponse> notModified(const Http::HttpRequest &request, const QByteArray &etag)
+{
+    if (!matchesEtag(request, etag))
+        return std::nullopt;
+    return withEtag(Http::HttpResponse(304, {}, {}), etag);
+}
+} // namespace
+
+QString isoTime(qint64 epochMs)
+{
+    if (epochMs <= 0)
+        return {};
+    return QDateTime::fromMSecsSinceEpoch(epochMs, Qt::UTC).toString(Qt::ISODateWithMs);
+}
+
+QByteArray windowStatusJson(const GateState &gate, qint64 nowMs)
+{
+    const VotingWindow window = VotingWindow::resume(gate.window, gate.session.lateToleranceMs, 0);
+    QJsonObject object{{u"session"_s, gate.session.id},
+                       {u"state"_s, windowStateName(gate.window.state)},
+                       {u"opened_at"_s, isoTime(gate.window.openedAtMs)},
+                       {u"closes_at"_s, isoTime(gate.window.closesAtMs)},
+                       {u"closed_at"_s, isoTime(gate.window.closedAtMs)},
+                       {u"closes_at_ms"_s, gate.window.closesAtMs},
+                       {u"remaining_ms"_s, window.remainingMs(nowMs)},
+                       {u"server_time_ms"_s, nowMs}};
+    return toJson(object);
+}
+
+Http::Router buildApiRouter(const ApiContext &ctx)
+{
+    using Http::HttpRequest;
+    using Http::HttpResponse;
+    using Http::Method;
+    using Http::RequestContext;
+    Http::Router router;
+
+    router.add(Method::Post, "/v1/votes",
+               [&votes = ctx.votes](const HttpRequest &request, const RequestContext &rc) {
+                   return votes.handle(request, rc);
+               });
+
+    router.add(Method::Get, "/v1/session", [&ctx](const HttpRequest &, const RequestContext &) {
+        const GateStatePtr gate = ctx.gate.load();
+        QJsonObject object = QJsonDocument::fromJson(windowStatusJson(*gate, ctx.clock.nowMs())).object();
+        const QJsonObject definition = gate->session.toJson();
+        for (const QString &key : {u"title"_s, u"question"_s, u"options"_s, u"policy"_s})
+            object.insert(key, definition.value(key));
+        object.insert(u"id"_s, gate->session.id);
+        return std::optional(publicResponse(HttpResponse::json(200, toJson(object))));
+    });
+
+    router.add(Method::Get, "/v1/results", [&ctx](const HttpRequest &request, const RequestContext &) {
+        const GateStatePtr gate = ctx.gate.load();
+        const TallySnapshot snapshot = snapshotFor(*gate, *ctx.snapshots.load());
+        const QByteArray etag = resultsEtag(snapshot, "json");
+        if (auto unchanged = notModified(request, etag))
+            return unchanged;
+        const ResultTable table = ResultTable::compute(gate->session, snapshot.exact);
+        QJsonArray rows;
+        for (const ResultRow &row : table.rows) {
+            rows.append(QJsonObject{{u"rank"_s, row.rank},
+                                    {u"key"_s, row.key},
+                                    {u"label"_s, row.label},
+                                    {u"colour"_s, row.colour},
+                                    {u"votes"_s, row.votes},
+                                    {u"percent"_s, row.percentText().toDouble()}});
+        }
+        const QJsonObject object{{u"session"_s, gate->session.id},
+                                 {u"question"_s, gate->session.question},
+                                 {u"state"_s, windowStateName(gate->window.state)},
+                                 {u"total"_s, table.total},
+                                 {u"updated_at"_s, isoTime(snapshot.takenAtMs)},
+                                 {u"results"_s, rows}};
+        return std::optional(withEtag(HttpResponse::json(200, toJson(object)), etag));
+    });
+
+    router.add(Method::Get, "/v1/results.csv", [&ctx](const HttpRequest &request, const RequestContext &) {
+        const GateStatePtr gate = ctx.gate.load();
+        const TallySnapshot snapshot = snapshotFor(*gate, *ctx.snapshots.load());
+        const QByteArray etag = resultsEtag(snapshot, "csv");
+        if (auto unchanged = notModified(request, etag))
+            return unchanged;
+        const ResultTable table = ResultTable::compute(gate->session, snapshot.exact);
+        return std::optional(withEtag(
+            HttpResponse::text(200, CsvWriter::longForm(table, {}), "text/csv; charset=utf-8"), etag));
+    });
+
+    router.add(Method::Get, "/healthz", [](const HttpRequest &, const RequestContext &) {
+        return std::optional(HttpResponse::json(200, R"({"status":"ok"})"));
+    });
+
+    router.add(Method::Get, "/readyz", [&ctx](const HttpRequest &, const RequestContext &) {
+        if (!ctx.metrics.storageHealthy.load(std::memory_order_relaxed)) {
+            return std::optional(
+                HttpResponse::jsonError(503, "storage_unavailable", u"the last commit failed"_s)
+                    .addHeader("Retry-After", "2"));
+        }
+        // High-water mark: above 80 % of the queue a load balancer should send traffic elsewhere.
+        if (ctx.queue.depth() * 5 >= ctx.queue.capacity() * 4) {
+            return std::optional(
+                HttpResponse::jsonError(503, "overloaded", u"the ingest queue is above 80 %"_s)
+                    .addHeader("Retry-After", "1"));
+        }
+        return std::optional(HttpResponse::json(200, R"({"status":"ready"})"));
+    });
+
+    router.add(Method::Get, "/metrics", [&ctx](const HttpRequest &, const RequestContext &) {
+        QList<Metrics::Sample> samples = ctx.metrics.samples();
+        samples.append({"votedesk_queue_depth", "gauge", "Votes waiting for the journal writer",
+                        double(ctx.queue.depth())});
+        samples.append({"votedesk_queue_capacity", "gauge", "Capacity of the ingest queue",
+                        double(ctx.queue.capacity())});
+        const GateStatePtr gate = ctx.gate.load();
+        const TallySnapshot snapshot = snapshotFor(*gate, *ctx.snapshots.load());
+        samples.append({"votedesk_session_votes_accepted", "gauge", "Votes stored for the current session",
+                        double(snapshot.accepted)});
+        samples.append({"votedesk_session_unique_voters", "gauge", "Distinct voters in the current session",
+                        double(snapshot.uniqueVoters)});
+        for (int r = 1; r <= kRejectReasonCount; ++r) {
+            const auto reason = RejectReason(r);
+            samples.append({"votedesk_session_votes_rejected{reason=\"" + rejectCode(reason) + "\"}", "gauge",
+                            "Votes refused in the current session, by reason",
+                            double(gate->rejects->count(reason))});
+        }
+        if (ctx.extraMetrics)
+            samples.append(ctx.extraMetrics());
+        return std::optional(HttpResponse::text(200, Metrics::prometheusText(samples),
+                                                "text/plain; version=0.0.4; charset=utf-8"));
+    });
+
+    router.add(Method::Get, "/v1/admin/results", [&ctx](const HttpRequest &, const RequestContext &rc) {
+        if (auto refused = adminOnly(rc))
+            return refused;
+        const GateStatePtr gate = ctx.gate.load();
+        const TallySnapshot snapshot = snapshotFor(*gate, *ctx.snapshots.load());
+        QJsonObject byReason;
+        const QMap<QString, qint64> rejected = gate->rejects->byCode();
+        for (auto it = rejected.cbegin(); it != rejected.cend(); ++it)
+            byReason.insert(it.key(), it.value());
+        const QJsonObject object{{u"session"_s, gate->session.id},
+                                 {u"title"_s, gate->session.title},
+                                 {u"state"_s, windowStateName(gate->window.state)},
+                                 {u"policy"_s, votePolicyName(gate->session.policy)},
+                                 {u"raw"_s, countsByKey(gate->session, snapshot.raw)},
+                                 {u"exact"_s, countsByKey(gate->session, snapshot.exact)},
+                                 {u"accepted"_s, snapshot.accepted},
+                                 {u"unique_voters"_s, snapshot.uniqueVoters},
+                                 {u"rejected"_s, gate->rejects->total()},
+                                 {u"late"_s, gate->rejects->count(RejectReason::WindowClosed)},
+                                 {u"rejected_by_reason"_s, byReason},
+                                 {u"queue_depth"_s, qint64(ctx.queue.depth())}};
+        return std::optional(HttpResponse::json(200, toJson(object)));
+    });
+
+    router.add(
+        Method::Post, "/v1/admin/window", [&ctx](const HttpRequest &request, const RequestContext &rc) {
+            if (auto refused = adminOnly(rc))
+                return refused;
+            if (request.mediaType() != "application/json") {
+                return std::optional(HttpResponse::jsonError(415, "unsupported_media_type",
+                                                             u"send the action as application/json"_s));
+            }
+            QJsonParseError parseError;
+            const QJsonDocument doc = QJsonDocument::fromJson(request.body, &parseError);
+            if (!doc.isObject()) {
+                return std::optional(
+                    HttpResponse::jsonError(400, "invalid_json", u"the body must be a JSON object"_s));
+            }
+            const QJsonValue action = doc.object().value(u"action"_s);
+            if (!action.isString()) {
+                return std::optional(
+                    HttpResponse::jsonError(400, "missing_field", u"the field \"action\" is missing"_s));
+            }
+            const QString name = action.toString();
+            qint64 seconds = 0;
+            if (name == u"extend") {
+                const QJsonValue value = doc.object().value(u"seconds"_s);
+                seconds = value.isUndefined() ? 30 : value.toInteger(-1);
+                if (!value.isUndefined() && (!value.isDouble() || seconds <= 0 || seconds > 24 * 3600)) {
+                    return std::optional(HttpResponse::jsonError(
+                        400, "bad_request", u"\"seconds\" must be a whole number from 1 to 86400"_s));
+                }
+            } else if (name != u"open" && name != u"close") {
+                return std::optional(HttpResponse::jsonError(
+                    400, "bad_request",
+                    u"unknown action \"%1\"; use open, close or extend"_s.arg(name.left(32))));
+            }
+            ctx.windowAction(name, seconds, rc.ticket);
+            return std::optional<HttpResponse>();
+        });
+
+    router.add(Method::Post, "/v1/admin/sessions",
+               [&ctx](const HttpRequest &request, const RequestContext &rc) {
+                   if (auto refused = adminOnly(rc))
+                       return refused;
+                   if (request.mediaType() != "application/json") {
+                       return std::optional(HttpResponse::jsonError(
+                           415, "unsupported_media_type", u"send the session as application/json"_s));
+                   }
+                   QJsonParseError parseError;
+                   const QJsonDocument doc = QJsonDocument::fromJson(request.body, &parseError);
+                   if (!doc.isObject()) {
+                       return std::optional(
+                           HttpResponse::jsonError(400, "invalid_json", u"the body must be a JSON object"_s));
+                   }
+                   QJsonObject object = doc.object();
+                   object.remove(u"id"_s); // ids are assigned by the engine
+                   SessionDefinition definition;
+                   QString problem;
+                   if (!SessionDefinition::fromJson(object, &definition, &problem))
+                       return std::optional(HttpResponse::jsonError(400, "bad_request", problem));
+                   ctx.createSession(definition, rc.ticket);
+                   return std::optional<HttpResponse>();
+               });
+
+    return router;
+}

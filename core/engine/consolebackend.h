@@ -1,0 +1,61 @@
+#pragma once
+
+#include <QMap>
+#include <QObject>
+#include <QString>
+
+#include "session/sessiondefinition.h"
+#include "session/votingwindow.h"
+#include "tally/tallysnapshot.h"
+
+// What the console shows of the window at one instant.
+struct WindowStatus
+{
+    WindowState state = WindowState::Ready;
+    qint64 nowMs = 0;
+    qint64 remainingMs = 0;
+    qint64 openedAtMs = 0;
+    qint64 closesAtMs = 0;
+    qint64 closedAtMs = 0;
+};
+
+// Counters of the current session beyond the tally.
+struct SessionCounters
+{
+    qint64 rejected = 0;                    // every vote answered with an error
+    qint64 late = 0;                        // of which after the close (409 window_closed)
+    QMap<QString, qint64> rejectedByReason; // error code -> count
+    qint64 queueDepth = 0;
+};
+
+// The small interface through which the UI sees and drives core (Mumble / KDE Connect style).
+// Lives in the UI thread. The UI polls the getters on a timer (≤ 10 Hz); the signals fire
+// only on rare events (session switched, window state changed), never per vote. Tests of
+// the UI implement it with a fake.
+class ConsoleBackend : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ConsoleBackend)
+
+public:
+    explicit ConsoleBackend(QObject *parent = nullptr)
+        : QObject(parent)
+    {}
+    ~ConsoleBackend() override = default;
+
+    virtual SessionDefinition session() const = 0;
+    virtual WindowStatus windowStatus() const = 0;
+    virtual TallySnapshotPtr tally() const = 0; // never null
+    virtual SessionCounters counters() const = 0;
+    virtual QString ingestUrl() const = 0; // e.g. http://127.0.0.1:8080/v1/votes
+
+    // Window control. Each returns false and sets *error to a message for the operator when
+    // the state does not allow it.
+    virtual bool openLines(QString *error) = 0;
+    virtual bool extendLines(int seconds, QString *error) = 0;
+    virtual bool closeLines(QString *error) = 0;
+
+Q_SIGNALS:
+    void sessionChanged();
+    void windowChanged();
+};

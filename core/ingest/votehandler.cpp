@@ -1,0 +1,57 @@
+#include "ingest/votehandler.h"
+
+#include "ingest/votevalidator.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+VoteHandler::VoteHandler(IngestGate &gate, IngestQueue &queue, Metrics &metrics, const Clock &clock)
+    : m_gate(gate)
+    , m_queue(queue)
+    , m_metrics(metrics)
+    , m_clock(clock)
+{}
+
+Http::HttpResponse VoteHandler::refuse(RejectCounters &counters, RejectReason reason, const QString &message)
+{
+    counters.add(reason);
+    Http::HttpResponse response =
+        Http::HttpResponse::jsonError(rejectHttpStatus(reason), rejectCode(reason), message);
+    if (reason == RejectReason::Overloaded || reason == RejectReason::StorageUnavailable)
+        response.addHeader("Retry-After", "1");
+    return response;
+}
+
+std::optional<Http::HttpResponse> VoteHandler::handle(const Http::HttpRequest &request,
+                                                      const Http::RequestContext &context) const
+{
+    // The request is stamped by the injected clock, the same one the window runs on.
+    const qint64 receivedAtMs = m_clock.nowMs();
+    const GateStatePtr gate = m_gate.load();
+    RejectCounters &rejects = *gate->rejects;
+
+    const VoteValidator::Outcome outcome =
+        VoteValidator::validate(request.mediaType(), request.body, gate->session);
+    if (!outcome.ok)
+        return refuse(rejects, outcome.reason, outcome.message);
+
+    PendingVote vote;
+    vote.sessionId = gate->session.id;
+    vote.optionIndex = outcome.optionIndex;
+    vote.voter = outcome.voter;
+    vote.receivedAtMs = receivedAtMs;
+    vote.ticket = context.ticket;
+    switch (m_queue.pushVote(std::move(vote))) {
+    case IngestQueue::PushResult::Accepted:
+        m_metrics.votesReceived.fetch_add(1, std::memory_order_relaxed);
+        return std::nullopt; // answered by the journal writer after the commit
+    case IngestQueue::PushResult::Full:
+        return refuse(rejects, RejectReason::Overloaded,
+                      u"too many votes are waiting to be stored; retry shortly"_s);
+    case IngestQueue::PushResult::WindowNotOpen:
+        return refuse(rejects, RejectReason::WindowNotOpen, u"the lines are not open yet"_s);
+    case IngestQueue::PushResult::WindowClosed:
+        return refuse(rejects, RejectReason::WindowClosed,
+                      u"the lines are closed; this vote was not counted"_s);
+    }
+    return refuse(rejects, RejectReason::BadRequest, u"unexpected admission result"_s);
+}

@@ -1,0 +1,28 @@
+#pragma once
+
+#include "http/router.h"
+#include "ingest/ingestgate.h"
+#include "ingest/ingestqueue.h"
+#include "metrics/metrics.h"
+#include "session/clock.h"
+
+// POST /v1/votes at the edge, on the I/O thread: validate, then queue under the window's
+// admission rule. Accepted votes get no answer here: the journal writer answers them when
+// their batch commits. Every refusal gets its status and error code and is counted.
+class VoteHandler final
+{
+public:
+    VoteHandler(IngestGate &gate, IngestQueue &queue, Metrics &metrics, const Clock &clock);
+
+    std::optional<Http::HttpResponse> handle(const Http::HttpRequest &request,
+                                             const Http::RequestContext &context) const;
+
+    // The answer for a refused vote, counted against the session.
+    static Http::HttpResponse refuse(RejectCounters &counters, RejectReason reason, const QString &message);
+
+private:
+    IngestGate &m_gate;
+    IngestQueue &m_queue;
+    Metrics &m_metrics;
+    const Clock &m_clock;
+};

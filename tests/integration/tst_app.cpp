@@ -1,0 +1,163 @@
+// The votedesk binary as an operator or a script runs it: command line, --headless, the
+// "listening on" line, a vote with curl-like requests, SIGTERM, and a restart.
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QNetworkProxy>
+#include <QNetworkReply>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+using namespace Qt::Literals::StringLiterals;
+
+class TestApp final : public QObject
+{
+    Q_OBJECT
+
+private:
+    struct Answer
+    {
+        int status = 0;
+        QJsonObject json;
+    };
+
+    Answer request(quint16 port, const QString &path, const QByteArray &body = {})
+    {
+        QNetworkAccessManager manager;
+        manager.setProxy(QNetworkProxy::NoProxy);
+        QNetworkRequest request(QUrl(u"http://127.0.0.1:%1%2"_s.arg(port).arg(path)));
+        QNetworkReply *reply = nullptr;
+        if (body.isNull()) {
+            reply = manager.get(request);
+        } else {
+            request.setRawHeader("Content-Type", "application/json");
+            reply = manager.post(request, body);
+        }
+        [&] {
+            QTRY_VERIFY_WITH_TIMEOUT(reply->isFinished(), 10'000);
+        }();
+        Answer answer;
+        answer.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        answer.json = QJsonDocument::fromJson(reply->readAll()).object();
+        delete reply;
+        return answer;
+    }
+
+    // Starts `votedesk --headless` and waits for its "listening on" line; returns the port.
+    quint16 startHeadless(QProcess &process, const QStringList &extra = {})
+    {
+        process.setProgram(QStringLiteral(VOTEDESK_BINARY));
+        process.setArguments(QStringList{u"--headless"_s, u"--port"_s, u"0"_s, u"--db"_s, m_dbPath} + extra);
+        process.start();
+        if (!process.waitForStarted(10'000))
+            return 0;
+        QByteArray out;
+        const QRegularExpression listening(u"listening on 127\\.0\\.0\\.1:(\\d+)"_s);
+        QRegularExpressionMatch match;
+        [&] {
+            QTRY_VERIFY_WITH_TIMEOUT((out += process.readAllStandardOutput(),
+                                      match = listening.match(QString::fromUtf8(out)), match.hasMatch()) ||
+                                         process.state() == QProcess::NotRunning,
+                                     20'000);
+        }();
+        return match.hasMatch() ? quint16(match.captured(1).toUInt()) : 0;
+    }
+
+    QTemporaryDir m_dir;
+    QString m_dbPath;
+
+private Q_SLOTS:
+    void initTestCase() { QVERIFY(m_dir.isValid()); }
+
+    void init()
+    {
+        static int n = 0;
+        m_dbPath = m_dir.filePath(u"run-%1/votedesk.db"_s.arg(++n));
+    }
+
+    void versionAndHelp()
+    {
+        QProcess process;
+        process.start(QStringLiteral(VOTEDESK_BINARY), {u"--version"_s});
+        QVERIFY(process.waitForFinished(10'000));
+        QCOMPARE(process.exitCode(), 0);
+        QVERIFY(QString::fromUtf8(process.readAllStandardOutput()).startsWith(u"votedesk 0."_s));
+
+        process.start(QStringLiteral(VOTEDESK_BINARY), {u"--help"_s});
+        QVERIFY(process.waitForFinished(10'000));
+        QCOMPARE(process.exitCode(), 0);
+        const QString help = QString::fromUtf8(process.readAllStandardOutput());
+        for (const QString &option : {u"--port"_s, u"--bind"_s, u"--db"_s, u"--headless"_s, u"--version"_s})
+            QVERIFY2(help.contains(option), qPrintable(option));
+    }
+
+    void badArgumentsAreNamed_data()
+    {
+        QTest::addColumn<QStringList>("arguments");
+        QTest::addColumn<QString>("mentions");
+        QTest::newRow("port not a number")
+            << QStringList{u"--headless"_s, u"--port"_s, u"eighty"_s} << u"--port"_s;
+        QTest::newRow("port too big") << QStringList{u"--headless"_s, u"--port"_s, u"70000"_s} << u"--port"_s;
+        QTest::newRow("bind not an address")
+            << QStringList{u"--headless"_s, u"--bind"_s, u"nowhere"_s} << u"--bind"_s;
+        QTest::newRow("unknown option") << QStringList{u"--headless"_s, u"--frobnicate"_s} << u"frobnicate"_s;
+    }
+
+    void badArgumentsAreNamed()
+    {
+        QFETCH(QStringList, arguments);
+        QFETCH(QString, mentions);
+        QProcess process;
+        process.start(QStringLiteral(VOTEDESK_BINARY), arguments);
+        QVERIFY(process.waitForFinished(10'000));
+        QCOMPARE(process.exitCode(), 2);
+        const QString error = QString::fromUtf8(process.readAllStandardError());
+        QVERIFY2(error.contains(mentions), qPrintable(error));
+    }
+
+    void headlessTakesVotesAndSurvivesARestart()
+    {
+        QProcess process;
+        quint16 port = startHeadless(process);
+        QVERIFY2(port != 0, process.readAllStandardError().constData());
+
+        QCOMPARE(
+            request(port, u"/v1/votes"_s, R"({"voter":"u1","option":"B"})").json.value(u"error"_s).toString(),
+            u"window_not_open"_s);
+        QCOMPARE(request(port, u"/v1/admin/window"_s, R"({"action":"open"})").status, 200);
+        const Answer vote = request(port, u"/v1/votes"_s, R"({"voter":"u1","option":"B"})");
+        QCOMPARE(vote.status, 202);
+        QVERIFY(!vote.json.value(u"receipt"_s).toString().isEmpty());
+        QCOMPARE(request(port, u"/v1/admin/results"_s).json.value(u"raw"_s).toObject().value(u"B"_s).toInt(),
+                 1);
+
+        // A second instance on the same database is refused with a clear message.
+        QProcess second;
+        second.start(QStringLiteral(VOTEDESK_BINARY),
+                     {u"--headless"_s, u"--port"_s, u"0"_s, u"--db"_s, m_dbPath});
+        QVERIFY(second.waitForFinished(20'000));
+        QCOMPARE(second.exitCode(), 1);
+        QVERIFY(QString::fromUtf8(second.readAllStandardError()).contains(u"in use"_s));
+
+        // SIGTERM: a clean stop.
+        process.terminate();
+        QVERIFY(process.waitForFinished(20'000));
+        QCOMPARE(process.exitStatus(), QProcess::NormalExit);
+        QCOMPARE(process.exitCode(), 0);
+
+        port = startHeadless(process);
+        QVERIFY(port != 0);
+        const Answer results = request(port, u"/v1/admin/results"_s);
+        QCOMPARE(results.json.value(u"state"_s).toString(), u"open"_s);
+        QCOMPARE(results.json.value(u"raw"_s).toObject().value(u"B"_s).toInt(), 1);
+        QCOMPARE(results.json.value(u"accepted"_s).toInt(), 1);
+        process.terminate();
+        QVERIFY(process.waitForFinished(20'000));
+        QCOMPARE(process.exitCode(), 0);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestApp)
+#include "tst_app.moc"
