@@ -1,0 +1,152 @@
+#pragma once
+
+#include <memory>
+#include <utility>
+
+#include <QList>
+
+#include "engine/consolebackend.h"
+
+// A ConsoleBackend the GUI tests drive by hand: they set the session, the window status, the
+// tally and the counters, and read back which window controls the UI called. The controls
+// move the state like the engine would (ready -> open -> closing) and emit windowChanged.
+class FakeBackend final : public ConsoleBackend
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(FakeBackend)
+
+public:
+    static constexpr qint64 StartMs = 1'700'000'000'000;
+
+    explicit FakeBackend(SessionDefinition session, QObject *parent = nullptr)
+        : ConsoleBackend(parent)
+        , m_session(std::move(session))
+        , m_tally(std::make_shared<const TallySnapshot>())
+    {
+        m_status.state = WindowState::Ready;
+        m_status.nowMs = StartMs;
+        m_status.remainingMs = m_session.windowMs;
+    }
+
+    // --- what the UI reads
+    SessionDefinition session() const override { return m_session; }
+    WindowStatus windowStatus() const override { return m_status; }
+    TallySnapshotPtr tally() const override { return m_tally; }
+    SessionCounters counters() const override { return m_counters; }
+    QString ingestUrl() const override { return m_ingestUrl; }
+
+    // --- what the UI drives
+    bool openLines(QString *error) override
+    {
+        ++openCalls;
+        if (refuse(error))
+            return false;
+        if (m_status.state != WindowState::Ready)
+            return fail(error, QStringLiteral("The lines can only be opened when ready."));
+        m_status.state = WindowState::Open;
+        m_status.openedAtMs = m_status.nowMs;
+        m_status.closesAtMs = m_status.nowMs + m_session.windowMs;
+        m_status.remainingMs = m_session.windowMs;
+        Q_EMIT windowChanged();
+        return true;
+    }
+
+    bool extendLines(int seconds, QString *error) override
+    {
+        extendCalls.append(seconds);
+        if (refuse(error))
+            return false;
+        if (m_status.state != WindowState::Open)
+            return fail(error, QStringLiteral("Only an open window can be extended."));
+        m_status.closesAtMs += seconds * 1000;
+        m_status.remainingMs = m_status.closesAtMs - m_status.nowMs;
+        Q_EMIT windowChanged();
+        return true;
+    }
+
+    bool closeLines(QString *error) override
+    {
+        ++closeCalls;
+        if (refuse(error))
+            return false;
+        if (m_status.state != WindowState::Open)
+            return fail(error, QStringLiteral("The lines are not open."));
+        m_status.state = WindowState::Closing;
+        m_status.closedAtMs = m_status.nowMs;
+        m_status.remainingMs = 0;
+        Q_EMIT windowChanged();
+        return true;
+    }
+
+    // --- what the tests set
+    void setSession(SessionDefinition session)
+    {
+        m_session = std::move(session);
+        Q_EMIT sessionChanged();
+    }
+
+    void setWindowStatus(const WindowStatus &status)
+    {
+        const bool stateChanged = (status.state != m_status.state);
+        m_status = status;
+        if (stateChanged)
+            Q_EMIT windowChanged();
+    }
+
+    void setState(WindowState state)
+    {
+        WindowStatus status = m_status;
+        status.state = state;
+        setWindowStatus(status);
+    }
+
+    // Publishes a snapshot of the current session, like the tally owner does; no signal (the
+    // UI must notice by polling).
+    void publishTally(quint64 version, std::vector<qint64> exact, std::vector<qint64> raw = {})
+    {
+        auto snapshot = std::make_shared<TallySnapshot>();
+        snapshot->sessionId = m_session.id;
+        snapshot->version = version;
+        snapshot->takenAtMs = m_status.nowMs;
+        snapshot->raw = raw.empty() ? exact : std::move(raw);
+        snapshot->exact = std::move(exact);
+        for (const qint64 votes : snapshot->raw)
+            snapshot->accepted += votes;
+        for (const qint64 votes : snapshot->exact)
+            snapshot->uniqueVoters += votes;
+        m_tally = std::move(snapshot);
+    }
+
+    void setTally(TallySnapshotPtr snapshot) { m_tally = std::move(snapshot); }
+    void setCounters(const SessionCounters &counters) { m_counters = counters; }
+    void setIngestUrl(const QString &url) { m_ingestUrl = url; }
+    // The next window control fails with this message, whatever the state.
+    void refuseNext(const QString &error) { m_refusal = error; }
+
+    int openCalls = 0;
+    QList<int> extendCalls;
+    int closeCalls = 0;
+
+private:
+    bool refuse(QString *error)
+    {
+        if (m_refusal.isEmpty())
+            return false;
+        fail(error, std::exchange(m_refusal, QString()));
+        return true;
+    }
+
+    static bool fail(QString *error, const QString &message)
+    {
+        if (error)
+            *error = message;
+        return false;
+    }
+
+    SessionDefinition m_session;
+    WindowStatus m_status;
+    TallySnapshotPtr m_tally;
+    SessionCounters m_counters;
+    QString m_ingestUrl = QStringLiteral("http://127.0.0.1:8080/v1/votes");
+    QString m_refusal;
+};

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <array>
+
+#include <QWidget>
+
+#include "engine/consolebackend.h"
+#include "tally/tallysnapshot.h"
+
+class QLabel;
+
+// The session's running totals as large numbers: accepted, unique voters, rejected, late and
+// the ingest queue depth.
+class TotalsPanel final : public QWidget
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(TotalsPanel)
+
+public:
+    enum class Field
+    {
+        Accepted = 0,
+        UniqueVoters,
+        Rejected,
+        Late,
+        QueueDepth
+    };
+    static constexpr int FieldCount = 5;
+
+    explicit TotalsPanel(QWidget *parent = nullptr);
+
+    void setTotals(const TallySnapshot &tally, const SessionCounters &counters);
+
+    QString text(Field field) const;
+
+private:
+    void setValue(Field field, qint64 value);
+
+    std::array<QLabel *, FieldCount> m_values{};
+    QMap<QString, qint64> m_shownReasons;
+};
