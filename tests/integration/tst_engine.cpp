@@ -118,6 +118,10 @@ private Q_SLOTS:
         QCOMPARE(accepted.json().value(u"status"_s).toString(), u"accepted"_s);
         const QString receipt = accepted.json().value(u"receipt"_s).toString();
         QVERIFY(!receipt.isEmpty());
+        // Pages on other origins read their receipt (the answer is deferred to the commit);
+        // the admin API is not readable cross-origin.
+        QCOMPARE(accepted.header("Access-Control-Allow-Origin"), QByteArray("*"));
+        QVERIFY(opened.header("Access-Control-Allow-Origin").isEmpty());
 
         // A 202 means stored: the row is in the file and in the tally right now.
         QCOMPARE(storedVotes(engine->session().id), (QList<QPair<QString, QString>>{{u"u1"_s, u"B"_s}}));

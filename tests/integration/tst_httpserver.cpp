@@ -1,0 +1,707 @@
+#include <algorithm>
+#include <memory>
+#include <thread>
+
+#include <QDateTime>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLocale>
+#include <QMutex>
+#include <QObject>
+#include <QSignalSpy>
+#include <QTcpSocket>
+#include <QTest>
+#include <QTimeZone>
+
+#include "http/httpserver.h"
+
+using namespace Http;
+using namespace Qt::Literals::StringLiterals;
+
+namespace {
+
+// State the handlers (I/O thread) and the test (main thread) share.
+struct Shared
+{
+    QMutex mutex;
+    QList<ReplyTicket> tickets;
+    QList<QByteArray> ticketLabels;
+    QList<QPair<int, QByteArray>> protocolErrors;
+
+    qsizetype ticketCount()
+    {
+        QMutexLocker lock(&mutex);
+        return tickets.size();
+    }
+    ReplyTicket ticket(qsizetype index)
+    {
+        QMutexLocker lock(&mutex);
+        return tickets.value(index);
+    }
+    QByteArray label(qsizetype index)
+    {
+        QMutexLocker lock(&mutex);
+        return ticketLabels.value(index);
+    }
+    QList<QPair<int, QByteArray>> errors()
+    {
+        QMutexLocker lock(&mutex);
+        return protocolErrors;
+    }
+};
+
+Router makeRouter(const std::shared_ptr<Shared> &shared)
+{
+    Router router;
+    router.add(Method::Get, "/now", [](const HttpRequest &request, const RequestContext &) {
+        return std::optional<HttpResponse>(HttpResponse::text(200, "now:" + request.query));
+    });
+    router.add(Method::Post, "/echo", [](const HttpRequest &request, const RequestContext &) {
+        return std::optional<HttpResponse>(HttpResponse(200, request.header("content-type"), request.body));
+    });
+    router.add(Method::Get, "/bye", [](const HttpRequest &, const RequestContext &) {
+        return std::optional<HttpResponse>(HttpResponse::text(200, "bye").setCloseConnection());
+    });
+    router.add(Method::Get, "/peer", [](const HttpRequest &, const RequestContext &ctx) {
+        const QByteArray text =
+            (ctx.peerIsLoopback ? "loopback " : "remote ") + ctx.peerAddress.toString().toLatin1();
+        return std::optional<HttpResponse>(HttpResponse::text(200, text));
+    });
+    // Deferred: keeps the ticket; the test answers later from another thread.
+    const RequestHandler later = [shared](const HttpRequest &request, const RequestContext &ctx) {
+        QMutexLocker lock(&shared->mutex);
+        shared->tickets.append(ctx.ticket);
+        shared->ticketLabels.append(request.query);
+        return std::optional<HttpResponse>();
+    };
+    router.add(Method::Get, "/later", later);
+    router.add(Method::Post, "/later", later);
+    return router;
+}
+
+struct Response
+{
+    QByteArray statusLine;
+    int status = 0;
+    QList<QPair<QByteArray, QByteArray>> headers;
+    QByteArray body;
+
+    QByteArray header(const QByteArray &lowerCaseName) const
+    {
+        for (const auto &[name, value] : headers) {
+            if (name == lowerCaseName)
+                return value;
+        }
+        return {};
+    }
+    bool hasHeader(const QByteArray &lowerCaseName) const
+    {
+        return std::any_of(headers.cbegin(), headers.cend(),
+                           [&](const auto &header) { return header.first == lowerCaseName; });
+    }
+    QString jsonError() const { return QJsonDocument::fromJson(body).object().value(u"error"_s).toString(); }
+};
+
+// Takes one response off the front of buffer, if it is all there.
+bool takeResponse(QByteArray &buffer, Response &out, bool headOnly)
+{
+    const qsizetype headEnd = buffer.indexOf("\r\n\r\n");
+    if (headEnd < 0)
+        return false;
+    Response response;
+    const QList<QByteArray> lines = buffer.left(headEnd).split('\n');
+    response.statusLine = lines.first().trimmed();
+    response.status = response.statusLine.mid(9, 3).toInt();
+    for (qsizetype i = 1; i < lines.size(); ++i) {
+        const QByteArray &line = lines.at(i);
+        const qsizetype colon = line.indexOf(':');
+        response.headers.append({line.left(colon).trimmed().toLower(), line.mid(colon + 1).trimmed()});
+    }
+    qsizetype bodyLength = response.header("content-length").toLongLong();
+    if (headOnly || response.status < 200 || response.status == 204 || response.status == 304)
+        bodyLength = 0;
+    if (buffer.size() < headEnd + 4 + bodyLength)
+        return false;
+    response.body = buffer.mid(headEnd + 4, bodyLength);
+    buffer.remove(0, headEnd + 4 + bodyLength);
+    out = std::move(response);
+    return true;
+}
+
+// A raw HTTP client on the test thread: exact bytes out, responses parsed as they arrive.
+class Client final
+{
+public:
+    explicit Client(quint16 port)
+    {
+        QObject::connect(&m_socket, &QTcpSocket::readyRead, [this] { readAvailable(); });
+        m_socket.connectToHost(QHostAddress::LocalHost, port);
+    }
+
+    // Queued in the socket and sent by the event loop (also before the connection is up);
+    // QTRY_* in the tests run that loop.
+    void send(const QByteArray &bytes) { m_socket.write(bytes); }
+    // The next n final responses answer HEAD requests (no body despite Content-Length).
+    void expectHeadResponses(int n) { m_headPending += n; }
+
+    qsizetype responseCount()
+    {
+        readAvailable();
+        return m_responses.size();
+    }
+    const QList<Response> &responses() const { return m_responses; }
+    const Response &response(qsizetype i) const { return m_responses.at(i); }
+    const QList<QByteArray> &reads() const { return m_reads; }
+    QByteArray received() const { return m_received; }
+    bool isConnected() const { return m_socket.state() == QAbstractSocket::ConnectedState; }
+    bool isClosed() const { return m_socket.state() == QAbstractSocket::UnconnectedState; }
+    QTcpSocket &socket() { return m_socket; }
+
+private:
+    void readAvailable()
+    {
+        const QByteArray data = m_socket.readAll();
+        if (data.isEmpty())
+            return;
+        m_reads.append(data);
+        m_received += data;
+        m_pending += data;
+        Response response;
+        while (takeResponse(m_pending, response, m_headPending > 0 && !m_pending.startsWith("HTTP/1.1 1"))) {
+            if (response.status >= 200 && m_headPending > 0)
+                --m_headPending;
+            m_responses.append(std::move(response));
+        }
+    }
+
+    QTcpSocket m_socket;
+    QByteArray m_pending;
+    QByteArray m_received;
+    QList<QByteArray> m_reads;
+    QList<Response> m_responses;
+    int m_headPending = 0;
+};
+
+// Answers from a thread that is neither the I/O thread nor the test thread, as the journal
+// writer does.
+void replyFromOtherThread(std::vector<PendingReply> replies)
+{
+    std::thread thread([batch = std::move(replies)]() mutable { sendReplies(std::move(batch)); });
+    thread.join();
+}
+
+void replyFromOtherThread(const ReplyTicket &ticket, HttpResponse response)
+{
+    std::vector<PendingReply> replies;
+    replies.emplace_back(ticket, std::move(response));
+    replyFromOtherThread(std::move(replies));
+}
+
+} // namespace
+
+class TestHttpServer final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void init();
+    void cleanup();
+
+    void keepAliveTwoRequests();
+    void responseHeaders();
+    void headOmitsBody();
+    void deferredReplyFromAnotherThread();
+    void pipeliningKeepsOrder();
+    void repliesForSeveralConnectionsInOneBatch();
+    void http10WithoutKeepAliveIsClosed();
+    void http10KeepAliveIsEchoed();
+    void connectionCloseRequested();
+    void handlerAsksToClose();
+    void parseErrorAnswersAndCloses();
+    void parseErrorWaitsForEarlierAnswers();
+    void headersTooLargeCloses();
+    void payloadTooLargeCloses();
+    void lengthRequiredCloses();
+    void expectContinue();
+    void expectContinueWaitsForEarlierAnswers();
+    void expectContinueRefusedWhenTooLarge();
+    void backpressureStopsParsing();
+    void replyForGoneClientIsDropped();
+    void peerAddress();
+    void countersMove();
+    void closeWithOpenConnections();
+    void listenFailsOnBusyPort();
+    void lifecycleWithoutListen();
+
+private:
+    bool startServer(ParserLimits limits = {});
+
+    std::shared_ptr<Shared> m_shared;
+    std::unique_ptr<HttpServer> m_server;
+};
+
+bool TestHttpServer::startServer(ParserLimits limits)
+{
+    m_shared = std::make_shared<Shared>();
+    m_server = std::make_unique<HttpServer>(makeRouter(m_shared), limits);
+    const std::shared_ptr<Shared> shared = m_shared;
+    m_server->setProtocolErrorObserver([shared](int status, const QByteArray &code) {
+        QMutexLocker lock(&shared->mutex);
+        shared->protocolErrors.append({status, code});
+    });
+    QString error;
+    const bool ok = m_server->listen(QHostAddress::LocalHost, 0, &error);
+    if (!ok)
+        qWarning("listen failed: %s", qPrintable(error));
+    return ok && m_server->serverPort() != 0;
+}
+
+void TestHttpServer::init()
+{
+    QVERIFY(startServer());
+    QVERIFY(m_server->isListening());
+}
+
+void TestHttpServer::cleanup()
+{
+    m_server.reset();
+    m_shared.reset();
+}
+
+void TestHttpServer::keepAliveTwoRequests()
+{
+    Client client(m_server->serverPort());
+    client.send("GET /now?a HTTP/1.1\r\nHost: t\r\n\r\n");
+    QTRY_COMPARE(client.responseCount(), 1);
+    client.send("GET /now?b HTTP/1.1\r\nHost: t\r\n\r\n");
+    QTRY_COMPARE(client.responseCount(), 2);
+    QCOMPARE(client.response(0).status, 200);
+    QCOMPARE(client.response(0).body, QByteArrayLiteral("now:a"));
+    QCOMPARE(client.response(1).body, QByteArrayLiteral("now:b"));
+    QVERIFY(!client.response(1).hasHeader("connection"));
+    QVERIFY(client.isConnected());
+    QCOMPARE(m_server->counters().connectionsAccepted.load(), 1);
+    QCOMPARE(m_server->counters().requests.load(), 2);
+}
+
+void TestHttpServer::responseHeaders()
+{
+    Client client(m_server->serverPort());
+    client.send("GET /now?x HTTP/1.1\r\n\r\n");
+    QTRY_COMPARE(client.responseCount(), 1);
+    const Response &response = client.response(0);
+    QCOMPARE(response.statusLine, QByteArrayLiteral("HTTP/1.1 200 OK"));
+    QCOMPARE(response.header("content-type"), QByteArrayLiteral("text/plain; charset=utf-8"));
+    QCOMPARE(response.header("content-length"), QByteArrayLiteral("5"));
+    QCOMPARE(response.header("server"), QByteArrayLiteral("votedesk"));
+    const QByteArray date = response.header("date");
+    QVERIFY2(date.endsWith(" GMT") && date.size() == 29, date.constData());
+    QDateTime parsed =
+        QLocale::c().toDateTime(QString::fromLatin1(date), u"ddd, dd MMM yyyy hh:mm:ss 'GMT'"_s);
+    QVERIFY2(parsed.isValid(), date.constData());
+    parsed.setTimeZone(QTimeZone::utc());
+    // Generous: only checks that the fields are UTC and in the right places, not timing.
+    QVERIFY(qAbs(parsed.secsTo(QDateTime::currentDateTimeUtc())) < 3600);
+}
+
+void TestHttpServer::headOmitsBody()
+{
+    Client client(m_server->serverPort());
+    client.expectHeadResponses(1);
+    client.send("HEAD /now?abc HTTP/1.1\r\n\r\nGET /now?after HTTP/1.1\r\n\r\n");
+    QTRY_COMPARE(client.responseCount(), 2);
+    QCOMPARE(client.response(0).status, 200);
+    QCOMPARE(client.response(0).header("content-length"), QByteArrayLiteral("7")); // "now:abc"
+    QVERIFY(client.response(0).body.isEmpty());
+    // Had the body been sent, the second response would start with it.
+    QCOMPARE(client.response(1).statusLine, QByteArrayLiteral("HTTP/1.1 200 OK"));
+    QCOMPARE(client.response(1).body, QByteArrayLiteral("now:after"));
+    QVERIFY(!client.received().contains("now:abc"));
+}
+
+void TestHttpServer::deferredReplyFromAnotherThread()
+{
+    Client client(m_server->serverPort());
+    client.send("POST /later?vote HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}");
+    QTRY_COMPARE(m_shared->ticketCount(), 1);
+    QCOMPARE(client.responseCount(), 0);
+    const ReplyTicket ticket = m_shared->ticket(0);
+    QVERIFY(ticket.isValid());
+    replyFromOtherThread(ticket, HttpResponse::json(202, R"({"status":"accepted"})"));
+    QTRY_COMPARE(client.responseCount(), 1);
+    QCOMPARE(client.response(0).status, 202);
+    QCOMPARE(client.response(0).statusLine, QByteArrayLiteral("HTTP/1.1 202 Accepted"));
+    QCOMPARE(client.response(0).body, QByteArrayLiteral(R"({"status":"accepted"})"));
+    QVERIFY(client.isConnected());
+
+    // A second answer for the same ticket is ignored, and the connection keeps working.
+    replyFromOtherThread(ticket, HttpResponse::text(500, "twice"));
+    client.send("GET /now?next HTTP/1.1\r\n\r\n");
+    QTRY_COMPARE(client.responseCount(), 2);
+    QCOMPARE(client.response(1).body, QByteArrayLiteral("now:next"));
+}
+
+void TestHttpServer::pipeliningKeepsOrder()
+{
+    Client client(m_server->serverPort());
+    client.send("GET /later?1 HTTP/1.1\r\n\r\n"
+                "GET /now?2 HTTP/1.1\r\n\r\n"
+                "GET /now?3 HTTP/1.1\r\n\r\n");
+    // All three have been dispatched; the two immediate answers are ready but held back.
+    QTRY_COMPARE(m_server->counters().requests.load(), 3);
+    QCOMPARE(m_shared->ticketCount(), 1);
+    QCOMPARE(client.responseCount(), 0);
+    QVERIFY(client.received().isEmpty());
+
+    replyFromOtherThread(m_shared->ticket(0), HttpResponse::text(200, "later:1"));
+    QTRY_COMPARE(client.responseCount(), 3);
+    QCOMPARE(client.response(0).body, QByteArrayLiteral("later:1"));
+    QCOMPARE(client.response(1).body, QByteArrayLiteral("now:2"));
+    QCOMPARE(client.response(2).body, QByteArrayLiteral("now:3"));
+    // They became ready together, so they left in one write and arrived in one read.
+    QCOMPARE(client.reads().size(), 1);
+}
+
+void TestHttpServer::repliesForSeveralConnectionsInOneBatch()
+{
+    Client first(m_server->serverPort());
+    Client second(m_server->serverPort());
+    first.send("GET /later?first HTTP/1.1\r\n\r\n");
+    QTRY_COMPARE(m_shared->ticketCount(), 1);
+    second.send("GET /later?second HTTP/1.1\r\n\r\n");
+    QTRY_COMPARE(m_shared->ticketCount(), 2);
+    QCOMPARE(m_shared->ticket(0).context, m_shared->ticket(1).context);
+    QVERIFY(m_shared->ticket(0).connectionId != m_shared->ticket(1).connectionId);
+
+    std::vector<PendingReply> batch;
+    batch.emplace_back(m_shared->ticket(1), HttpResponse::text(200, "to-second"));
+    batch.emplace_back(m_shared->ticket(0), HttpResponse::text(200, "to-first"));
+    replyFromOtherThread(std::move(batch));
+    QTRY_COMPARE(first.responseCount(), 1);
+    QTRY_COMPARE(second.responseCount(), 1);
+    QCOMPARE(first.response(0).body, QByteArrayLiteral("to-first"));
+    QCOMPARE(second.response(0).body, QByteArrayLiteral("to-second"));
+}
+
+void TestHttpServer::http10WithoutKeepAliveIsClosed()
+{
+    Client client(m_server->serverPort());
+    // The second request comes after one that closes: it is not served.
+    client.send("GET /now?one HTTP/1.0\r\n\r\nGET /now?two HTTP/1.0\r\n\r\n");
+    QTRY_VERIFY(client.isClosed());
+    QCOMPARE(client.responseCount(), 1);
+    QCOMPARE(client.response(0).body, QByteArrayLiteral("now:one"));
+    QCOMPARE(client.response(0).header("connection"), QByteArrayLiteral("close"));
+    QCOMPARE(m_server->counters().requests.load(), 1);
+}
+
+void TestHttpServer::http10KeepAliveIsEchoed()
+{
+    Client client(m_server->serverPort());
+    client.send("GET /now?one HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    QTRY_COMPARE(client.responseCount(), 1);
+    QCOMPARE(client.response(0).header("connection"), QByteArrayLiteral("keep-alive"));
+    client.send("GET /now?two HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    QTRY_COMPARE(client.responseCount(), 2);
+    QCOMPARE(client.response(1).body, QByteArrayLiteral("now:two"));
+    QVERIFY(client.isConnected());
+}
+
+void TestHttpServer::connectionCloseRequested()
+{
+    Client client(m_server->serverPort());
+    client.send("GET /later?held HTTP/1.1\r\n\r\nGET /now?last HTTP/1.1\r\nConnection: close\r\n\r\n");
+    QTRY_COMPARE(m_server->counters().requests.load(), 2);
+    // The closing answer is ready, but the earlier one is not: the socket stays open.
+    QVERIFY(client.isConnected());
+    replyFromOtherThread(m_shared->ticket(0), HttpResponse::text(200, "held"));
+    QTRY_VERIFY(client.isClosed());
+    QCOMPARE(client.responseCount(), 2);
+    QVERIFY(!client.response(0).hasHeader("connection"));
+    QCOMPARE(client.response(1).header("connection"), QByteArrayLiteral("close"));
+    QCOMPARE(client.response(1).body, QByteArrayLiteral("now:last"));
+}
+
+void TestHttpServer::handlerAsksToClose()
+{
+    Client client(m_server->serverPort());
+    client.send("GET /bye HTTP/1.1\r\n\r\nGET /now?never HTTP/1.1\r\n\r\n");
+    QTRY_VERIFY(client.isClosed());
+    QCOMPARE(client.responseCount(), 1);
+    QCOMPARE(client.response(0).header("connection"), QByteArrayLiteral("close"));
+    QTRY_COMPARE(m_server->counters().connectionsOpen.load(), 0);
+}
+
+void TestHttpServer::parseErrorAnswersAndCloses()
+{
+    Client client(m_server->serverPort());
+    client.send("GET /now?ok HTTP/1.1\r\n\r\nthis is not http\r\n\r\n");
+    QTRY_VERIFY(client.isClosed());
+    QCOMPARE(client.responseCount(), 2);
+    QCOMPARE(client.response(0).body, QByteArrayLiteral("now:ok"));
+    const Response &error = client.response(1);
+    QCOMPARE(error.status, 400);
+    QCOMPARE(error.header("content-type"), QByteArrayLiteral("application/json"));
+    QCOMPARE(error.header("connection"), QByteArrayLiteral("close"));
+    QCOMPARE(error.jsonError(), u"bad_request"_s);
+    QVERIFY(!QJsonDocument::fromJson(error.body).object().value(u"message"_s).toString().isEmpty());
+    QTRY_COMPARE(m_shared->errors().size(), 1);
+    QCOMPARE(m_shared->errors().first(), qMakePair(400, QByteArrayLiteral("bad_request")));
+    QCOMPARE(m_server->counters().protocolErrors.load(), 1);
+}
+
+void TestHttpServer::parseErrorWaitsForEarlierAnswers()
+{
+    Client client(m_server->serverPort());
+    static const char withNul[] = "GET / HTTP/1.1\r\nX: a\0b\r\n\r\n";
+    client.send("GET /later?first HTTP/1.1\r\n\r\n" + QByteArray(withNul, sizeof(withNul) - 1));
+    QTRY_COMPARE(m_shared->errors().size(), 1);
+    QCOMPARE(m_shared->ticketCount(), 1);
+    QVERIFY(client.isConnected());
+    QCOMPARE(client.responseCount(), 0);
+
+    replyFromOtherThread(m_shared->ticket(0), HttpResponse::text(200, "first"));
+    QTRY_VERIFY(client.isClosed());
+    QCOMPARE(client.responseCount(), 2);
+    QCOMPARE(client.response(0).body, QByteArrayLiteral("first"));
+    QCOMPARE(client.response(1).status, 400);
+}
+
+void TestHttpServer::headersTooLargeCloses()
+{
+    Client client(m_server->serverPort());
+    // No blank line: the limit is enforced before the head is complete.
+    client.send("GET /now HTTP/1.1\r\nX-Pad: " + QByteArray(9000, 'p'));
+    QTRY_VERIFY(client.isClosed());
+    QCOMPARE(client.responseCount(), 1);
+    QCOMPARE(client.response(0).status, 431);
+    QCOMPARE(client.response(0).jsonError(), u"headers_too_large"_s);
+    QCOMPARE(client.response(0).header("connection"), QByteArrayLiteral("close"));
+    QTRY_COMPARE(m_shared->errors().size(), 1);
+    QCOMPARE(m_shared->errors().first(), qMakePair(431, QByteArrayLiteral("headers_too_large")));
+}
+
+void TestHttpServer::payloadTooLargeCloses()
+{
+    Client client(m_server->serverPort());
+    // Only the head is sent: the answer must not wait for a body.
+    client.send("POST /echo HTTP/1.1\r\nContent-Type: text/plain\r\nContent-Length: 100000\r\n\r\n");
+    QTRY_VERIFY(client.isClosed());
+    QCOMPARE(client.responseCount(), 1);
+    QCOMPARE(client.response(0).status, 413);
+    QCOMPARE(client.response(0).jsonError(), u"payload_too_large"_s);
+    QTRY_COMPARE(m_shared->errors().size(), 1);
+    QCOMPARE(m_shared->errors().first(), qMakePair(413, QByteArrayLiteral("payload_too_large")));
+}
+
+void TestHttpServer::lengthRequiredCloses()
+{
+    Client client(m_server->serverPort());
+    client.send("POST /echo HTTP/1.1\r\n\r\n");
+    QTRY_VERIFY(client.isClosed());
+    QCOMPARE(client.responseCount(), 1);
+    QCOMPARE(client.response(0).status, 411);
+    QCOMPARE(client.response(0).jsonError(), u"length_required"_s);
+}
+
+void TestHttpServer::expectContinue()
+{
+    Client client(m_server->serverPort());
+    const QByteArray head = QByteArrayLiteral("POST /echo HTTP/1.1\r\nContent-Type: text/plain\r\nExpect: "
+                                              "100-continue\r\nContent-Length: 10\r\n\r\n");
+    client.send(head);
+    QTRY_COMPARE(client.responseCount(), 1);
+    QCOMPARE(client.received(), QByteArrayLiteral("HTTP/1.1 100 Continue\r\n\r\n"));
+    QCOMPARE(client.response(0).status, 100);
+
+    // The body in two pieces: still only one "100 Continue".
+    client.send("01234");
+    QTRY_COMPARE(m_server->counters().bytesIn.load(), head.size() + 5);
+    client.send("56789");
+    QTRY_COMPARE(client.responseCount(), 2);
+    QCOMPARE(client.response(1).status, 200);
+    QCOMPARE(client.response(1).body, QByteArrayLiteral("0123456789"));
+    QCOMPARE(client.received().count("100 Continue"), 1);
+
+    // The next request on the same connection gets its own.
+    client.send("POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\n");
+    QTRY_COMPARE(client.responseCount(), 3);
+    QCOMPARE(client.response(2).status, 100);
+    client.send("x");
+    QTRY_COMPARE(client.responseCount(), 4);
+    QCOMPARE(client.response(3).body, QByteArrayLiteral("x"));
+}
+
+void TestHttpServer::expectContinueWaitsForEarlierAnswers()
+{
+    Client client(m_server->serverPort());
+    client.send("GET /later?first HTTP/1.1\r\n\r\n"
+                "POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n");
+    QTRY_COMPARE(m_shared->ticketCount(), 1);
+    QCOMPARE(client.responseCount(), 0);
+
+    replyFromOtherThread(m_shared->ticket(0), HttpResponse::text(200, "first"));
+    QTRY_COMPARE(client.responseCount(), 2);
+    QCOMPARE(client.response(0).body, QByteArrayLiteral("first"));
+    QCOMPARE(client.response(1).status, 100);
+    client.send("abc");
+    QTRY_COMPARE(client.responseCount(), 3);
+    QCOMPARE(client.response(2).body, QByteArrayLiteral("abc"));
+}
+
+void TestHttpServer::expectContinueRefusedWhenTooLarge()
+{
+    Client client(m_server->serverPort());
+    client.send("POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 100000\r\n\r\n");
+    QTRY_VERIFY(client.isClosed());
+    QCOMPARE(client.responseCount(), 1);
+    QCOMPARE(client.response(0).status, 413);
+    QVERIFY(!client.received().contains("100 Continue"));
+}
+
+void TestHttpServer::backpressureStopsParsing()
+{
+    constexpr int total = 70;
+    QByteArray requests;
+    for (int i = 0; i < total; ++i)
+        requests += "GET /later?" + QByteArray::number(i) + " HTTP/1.1\r\n\r\n";
+    Client client(m_server->serverPort());
+    client.send(requests);
+
+    // 64 answers may be pending; then parsing stops until one goes out.
+    QTRY_COMPARE(m_shared->ticketCount(), 64);
+    QCOMPARE(m_server->counters().requests.load(), 64);
+    replyFromOtherThread(m_shared->ticket(0), HttpResponse::text(200, m_shared->label(0)));
+    QTRY_COMPARE(m_shared->ticketCount(), 65);
+    QTRY_COMPARE(client.responseCount(), 1);
+    QCOMPARE(m_server->counters().requests.load(), 65);
+
+    // Answer the rest in reverse order of arrival, each batch from another thread.
+    for (qsizetype answered = 1; answered < total;) {
+        const qsizetype available = m_shared->ticketCount();
+        std::vector<PendingReply> batch;
+        for (qsizetype i = available - 1; i >= answered; --i)
+            batch.emplace_back(m_shared->ticket(i), HttpResponse::text(200, m_shared->label(i)));
+        replyFromOtherThread(std::move(batch));
+        answered = available;
+        QTRY_COMPARE(client.responseCount(), answered);
+        if (answered < total)
+            QTRY_VERIFY(m_shared->ticketCount() > answered);
+    }
+    QCOMPARE(client.responseCount(), total);
+    for (int i = 0; i < total; ++i)
+        QCOMPARE(client.response(i).body, QByteArray::number(i));
+    QVERIFY(client.isConnected());
+}
+
+void TestHttpServer::replyForGoneClientIsDropped()
+{
+    {
+        Client client(m_server->serverPort());
+        client.send("GET /later?gone HTTP/1.1\r\n\r\n");
+        QTRY_COMPARE(m_shared->ticketCount(), 1);
+        client.socket().abort();
+    }
+    QTRY_COMPARE(m_server->counters().connectionsOpen.load(), 0);
+    replyFromOtherThread(m_shared->ticket(0), HttpResponse::text(200, "nobody listens"));
+
+    // The server is still fine, and the dropped reply went nowhere else.
+    Client other(m_server->serverPort());
+    other.send("GET /now?alive HTTP/1.1\r\n\r\n");
+    QTRY_COMPARE(other.responseCount(), 1);
+    QCOMPARE(other.response(0).body, QByteArrayLiteral("now:alive"));
+    QVERIFY(!other.received().contains("nobody listens"));
+}
+
+void TestHttpServer::peerAddress()
+{
+    Client client(m_server->serverPort());
+    client.send("GET /peer HTTP/1.1\r\n\r\n");
+    QTRY_COMPARE(client.responseCount(), 1);
+    QCOMPARE(client.response(0).body, QByteArrayLiteral("loopback 127.0.0.1"));
+}
+
+void TestHttpServer::countersMove()
+{
+    const HttpServerCounters &counters = m_server->counters();
+    QCOMPARE(counters.connectionsAccepted.load(), 0);
+    QCOMPARE(counters.bytesIn.load(), 0);
+    {
+        Client client(m_server->serverPort());
+        const QByteArray request = QByteArrayLiteral("GET /now?c HTTP/1.1\r\n\r\n");
+        client.send(request + request);
+        QTRY_COMPARE(client.responseCount(), 2);
+        QCOMPARE(counters.connectionsAccepted.load(), 1);
+        QCOMPARE(counters.connectionsOpen.load(), 1);
+        QCOMPARE(counters.requests.load(), 2);
+        QCOMPARE(counters.bytesIn.load(), 2 * request.size());
+        QCOMPARE(counters.bytesOut.load(), client.received().size());
+        QCOMPARE(counters.protocolErrors.load(), 0);
+    }
+    QTRY_COMPARE(counters.connectionsOpen.load(), 0);
+    QCOMPARE(counters.connectionsAccepted.load(), 1);
+}
+
+void TestHttpServer::closeWithOpenConnections()
+{
+    Client idle(m_server->serverPort());
+    Client waiting(m_server->serverPort());
+    waiting.send("GET /later?never HTTP/1.1\r\n\r\n");
+    QTRY_COMPARE(m_shared->ticketCount(), 1);
+    QTRY_COMPARE(m_server->counters().connectionsOpen.load(), 2);
+    const quint16 port = m_server->serverPort();
+
+    m_server->close();
+    QVERIFY(!m_server->isListening());
+    QCOMPARE(m_server->counters().connectionsOpen.load(), 0);
+    QTRY_VERIFY(idle.isClosed());
+    QTRY_VERIFY(waiting.isClosed());
+    QCOMPARE(waiting.responseCount(), 0);
+
+    m_server->close(); // twice is fine
+
+    QTcpSocket refused;
+    QSignalSpy errors(&refused, &QTcpSocket::errorOccurred);
+    refused.connectToHost(QHostAddress::LocalHost, port);
+    QTRY_COMPARE(errors.size(), 1);
+    QCOMPARE(refused.error(), QAbstractSocket::ConnectionRefusedError);
+
+    // And it can listen again.
+    QVERIFY(m_server->listen(QHostAddress::LocalHost, 0));
+    Client again(m_server->serverPort());
+    again.send("GET /now?again HTTP/1.1\r\n\r\n");
+    QTRY_COMPARE(again.responseCount(), 1);
+}
+
+void TestHttpServer::listenFailsOnBusyPort()
+{
+    HttpServer second(Router{});
+    QString error;
+    QVERIFY(!second.listen(QHostAddress::LocalHost, m_server->serverPort(), &error));
+    QVERIFY(!error.isEmpty());
+    QVERIFY(!second.isListening());
+    QCOMPARE(second.serverPort(), 0);
+
+    // The first server is unaffected.
+    Client client(m_server->serverPort());
+    client.send("GET /now?still HTTP/1.1\r\n\r\n");
+    QTRY_COMPARE(client.responseCount(), 1);
+
+    QVERIFY(!m_server->listen(QHostAddress::LocalHost, 0)); // already listening
+}
+
+void TestHttpServer::lifecycleWithoutListen()
+{
+    {
+        HttpServer unused(Router{});
+        QVERIFY(!unused.isListening());
+    }
+    {
+        HttpServer closedTwice(Router{});
+        closedTwice.close();
+        closedTwice.close();
+    }
+}
+
+QTEST_GUILESS_MAIN(TestHttpServer)
+#include "tst_httpserver.moc"
