@@ -1,5 +1,8 @@
 #include "engine/engine.h"
 
+#include <chrono>
+#include <future>
+
 #include <QDir>
 #include <QFileInfo>
 #include <QJsonDocument>
@@ -10,6 +13,7 @@
 #include "engine/apiroutes.h"
 #include "http/httpserver.h"
 #include "ingest/journalwriter.h"
+#include "ingest/workerpool.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -36,12 +40,15 @@ Engine::Engine(Options options, const Clock &clock, QObject *parent)
     , m_clock(clock)
     , m_lock(m_options.databasePath + u".lock"_s)
     , m_queue(m_options.queueCapacity)
+    , m_orchestrator(Orchestrator::Config{m_options.workersMin, m_options.workersMax})
     , m_voteHandler(m_gate, m_queue, m_metrics, m_clock)
     , m_rejects(std::make_shared<RejectCounters>())
 {
     m_deadlineTimer.setSingleShot(true);
     m_deadlineTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_deadlineTimer, &QTimer::timeout, this, &Engine::checkDeadline);
+    m_orchestratorTimer.setInterval(100);
+    connect(&m_orchestratorTimer, &QTimer::timeout, this, &Engine::orchestrate);
 }
 
 Engine::~Engine()
@@ -75,9 +82,13 @@ bool Engine::start(QString *error)
         return fail(error, u"cannot create the lock file %1.lock"_s.arg(database.absoluteFilePath()));
     }
 
-    m_writer = std::make_unique<JournalWriter>(
-        JournalWriter::Config{m_options.databasePath, m_options.durability, m_options.batchSize}, m_queue,
-        m_snapshots, m_metrics, m_clock);
+    m_pool = std::make_unique<WorkerPool>(m_queue, m_writerQueue, m_orchestrator.config().maxWorkers);
+    // Crossing: an I/O thread that queued a vote wakes the worker owning its shard.
+    m_queue.setWakeHandler([pool = m_pool.get()](int shard) { pool->wakeOwner(shard); });
+    m_writer =
+        std::make_unique<JournalWriter>(JournalWriter::Config{m_options.databasePath, m_options.durability,
+                                                              m_options.batchSize, m_options.batchWindowMs},
+                                        m_queue, m_writerQueue, *m_pool, m_snapshots, m_metrics, m_clock);
     // Crossing: the writer thread reports storage errors through a queued call.
     m_writer->setStorageErrorHandler([this](const QString &message) {
         QMetaObject::invokeMethod(
@@ -86,9 +97,12 @@ bool Engine::start(QString *error)
     JournalWriter::LoadResult loaded = m_writer->start();
     if (!loaded.ok) {
         m_writer.reset();
+        m_pool.reset();
         m_lock.unlock();
         return fail(error, loaded.error);
     }
+    // The writer has replayed the log into the ledgers; now the workers may own them.
+    m_pool->start(m_orchestrator.config().minWorkers);
     m_maxSessionId = loaded.maxSessionId;
     const qint64 now = m_clock.nowMs();
 
@@ -116,8 +130,7 @@ bool Engine::start(QString *error)
         m_window = VotingWindow(demo.windowMs, demo.lateToleranceMs);
         m_createdAtMs = now;
         m_rejects = std::make_shared<RejectCounters>();
-        m_queue.setAdmission(admission(), m_writer->activateSession(currentRecord(), m_rejects));
-        publishGate();
+        switchSession(currentRecord(), {});
         qCInfo(lcEngine) << "created the demo session" << demo.id;
     }
 
@@ -160,8 +173,10 @@ bool Engine::start(QString *error)
     QString listenError;
     if (!m_server->listen(m_options.bindAddress, m_options.port, &listenError)) {
         m_server.reset();
+        m_pool->stop();
         m_writer->stop();
         m_writer.reset();
+        m_pool.reset();
         m_lock.unlock();
         return fail(error, u"cannot listen on %1 port %2: %3"_s.arg(m_options.bindAddress.toString())
                                .arg(m_options.port)
@@ -169,6 +184,7 @@ bool Engine::start(QString *error)
     }
     m_running = true;
     armDeadlineTimer();
+    m_orchestratorTimer.start();
     Q_EMIT sessionChanged();
     Q_EMIT windowChanged();
     return true;
@@ -176,14 +192,28 @@ bool Engine::start(QString *error)
 
 void Engine::stop()
 {
+    const bool wasRunning = m_running;
     m_running = false;
     m_deadlineTimer.stop();
-    // Order matters: the writer commits what is queued and posts its answers to the I/O
-    // threads, which are still alive; only then does the server go.
+    m_orchestratorTimer.stop();
+    // Order matters. New votes are refused (503, retry) while every vote already admitted
+    // flows through the workers and is committed and answered; then the writer closes the
+    // store; only then does the server go (its I/O threads deliver those answers).
+    if (wasRunning && m_pool && m_writer) {
+        m_queue.refuseAll(true);
+        std::promise<void> drained;
+        std::future<void> done = drained.get_future();
+        sendBarrier([&drained](bool, const QString &) { drained.set_value(); });
+        if (done.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
+            qCWarning(lcEngine) << "the pipeline did not drain within 30 s; stopping anyway";
+    }
+    if (m_pool)
+        m_pool->stop();
     if (m_writer) {
         m_writer->stop();
         m_writer.reset();
     }
+    m_pool.reset();
     if (m_server) {
         m_server->close();
         m_server.reset();
@@ -233,16 +263,17 @@ void Engine::windowChangedTo(const QString &eventKind, const QString &detail,
                                      .addHeader("Retry-After", "2"));
         };
     }
-    m_queue.setAdmission(admission(),
-                         m_writer->saveSession(currentRecord(), eventKind, detail, std::move(done)));
+    m_writerQueue.push(m_writer->saveSession(currentRecord(), eventKind, detail, std::move(done)));
     publishGate();
     if (m_window.state() == WindowState::Closing) {
-        // Every vote admitted before the close is ahead of this barrier in the queue.
+        // Every vote admitted before the close is ahead of this barrier in its shard.
         const qint64 sessionId = m_session.id;
-        m_queue.pushCommand(m_writer->barrier([this, sessionId](bool, const QString &) {
+        sendBarrier([this, sessionId](bool, const QString &) {
             QMetaObject::invokeMethod(
                 this, [this, sessionId] { onDrained(sessionId); }, Qt::QueuedConnection);
-        }));
+        });
+    } else {
+        m_queue.setAdmission(admission());
     }
     armDeadlineTimer();
     Q_EMIT windowChanged();
@@ -375,8 +406,7 @@ bool Engine::createSession(SessionDefinition definition, QString *error)
     m_window = VotingWindow(definition.windowMs, definition.lateToleranceMs);
     m_createdAtMs = m_clock.nowMs();
     m_rejects = std::make_shared<RejectCounters>();
-    m_queue.setAdmission(admission(), m_writer->activateSession(currentRecord(), m_rejects));
-    publishGate();
+    switchSession(currentRecord(), {});
     armDeadlineTimer();
     Q_EMIT sessionChanged();
     Q_EMIT windowChanged();
@@ -397,9 +427,61 @@ void Engine::adminCreateSession(const SessionDefinition &definition, const Http:
     QJsonObject body = m_session.toJson();
     body.insert(u"state"_s, windowStateName(m_window.state()));
     const QByteArray json = QJsonDocument(body).toJson(QJsonDocument::Compact);
-    m_queue.pushCommand(m_writer->barrier([ticket, json](bool, const QString &) {
-        Http::sendReply(ticket, Http::HttpResponse::json(201, json));
-    }));
+    m_writerQueue.push(
+        m_writer->saveSession(currentRecord(), {}, {}, [ticket, json](bool ok, const QString &problem) {
+            Http::sendReply(ticket, ok ? Http::HttpResponse::json(201, json)
+                                       : Http::HttpResponse::jsonError(503, "storage_unavailable", problem)
+                                             .addHeader("Retry-After", "2"));
+        }));
+}
+
+void Engine::sendBarrier(std::function<void(bool, const QString &)> done)
+{
+    const quint64 id = m_nextBarrierId++;
+    // The writer learns of the barrier before any shard's marker can reach it.
+    m_writerQueue.push(m_writer->expectBarrier(id, std::move(done)));
+    IngestQueue::Marker marker;
+    marker.kind = IngestQueue::Marker::Kind::Barrier;
+    marker.id = id;
+    m_queue.setAdmission(admission(), marker);
+}
+
+void Engine::switchSession(const SessionRecord &record, std::function<void(bool, const QString &)> done)
+{
+    // The writer switches its published tally first; then each shard switches its ledger, in
+    // order with its votes, when its worker reaches the marker.
+    m_writerQueue.push(m_writer->activateSession(record, m_rejects, std::move(done)));
+    IngestQueue::Marker marker;
+    marker.kind = IngestQueue::Marker::Kind::SwitchSession;
+    marker.sessionId = record.definition.id;
+    marker.optionCount = int(record.definition.options.size());
+    marker.policy = record.definition.policy;
+    m_queue.setAdmission(admission(), marker);
+    publishGate();
+}
+
+int Engine::activeWorkers() const
+{
+    return m_pool ? m_pool->activeWorkers() : 0;
+}
+
+void Engine::orchestrate()
+{
+    if (!m_running || !m_pool)
+        return;
+    const qint64 nowNs = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
+    Orchestrator::Observation observation;
+    observation.nowMs = nowNs / 1'000'000;
+    observation.queueDepth = m_queue.depth();
+    observation.oldestAgeMs = m_queue.oldestAgeNs(nowNs) / 1'000'000;
+    observation.activeWorkers = m_pool->activeWorkers();
+    const Orchestrator::Decision decision = m_orchestrator.decide(observation);
+    if (!decision.changed)
+        return;
+    m_pool->setActiveWorkers(decision.workers);
+    qCInfo(lcEngine).noquote() << decision.reason;
 }
 
 SessionDefinition Engine::session() const

@@ -9,7 +9,9 @@
 #include "engine/consolebackend.h"
 #include "ingest/ingestgate.h"
 #include "ingest/ingestqueue.h"
+#include "ingest/orchestrator.h"
 #include "ingest/votehandler.h"
+#include "ingest/writerqueue.h"
 #include "metrics/metrics.h"
 #include "session/clock.h"
 #include "session/votingwindow.h"
@@ -21,6 +23,7 @@ class HttpServer;
 struct ReplyTicket;
 } // namespace Http
 class JournalWriter;
+class WorkerPool;
 struct ApiContext;
 
 // The composition root of core: one object that the console, the headless server and the
@@ -44,8 +47,11 @@ public:
         QHostAddress bindAddress = QHostAddress(QHostAddress::LocalHost);
         quint16 port = 8080; // 0 = any free port
         Durability durability = Durability::Full;
-        qsizetype queueCapacity = 100'000;
-        qsizetype batchSize = 4096;
+        qsizetype queueCapacity = 100'000; // votes admitted and not yet answered, pipeline-wide
+        qsizetype batchSize = 4096;        // most votes per group commit
+        int batchWindowMs = 0;             // longest a group commit waits to fill; 0 = natural grouping
+        int workersMin = 1;
+        int workersMax = 2;
     };
 
     explicit Engine(Options options, const Clock &clock = SystemClock::instance(), QObject *parent = nullptr);
@@ -80,6 +86,9 @@ public:
     void checkDeadline();
 
     const Metrics &metrics() const { return m_metrics; }
+    int activeWorkers() const;
+    // One orchestrator step (a 100 ms timer calls it; tests may call it).
+    void orchestrate();
 
 Q_SIGNALS:
     // A commit failed: votes are being answered 503 storage_unavailable. For the alert strip.
@@ -105,6 +114,10 @@ private:
     void windowChangedTo(const QString &eventKind, const QString &detail,
                          std::optional<Http::ReplyTicket> ticket);
     void onDrained(qint64 sessionId);
+    // Sends a barrier through every shard; done runs on the writer thread once every vote
+    // admitted before it is answered.
+    void sendBarrier(std::function<void(bool, const QString &)> done);
+    void switchSession(const SessionRecord &record, std::function<void(bool, const QString &)> done);
     void armDeadlineTimer();
     SessionRecord currentRecord() const;
 
@@ -113,6 +126,11 @@ private:
     QLockFile m_lock;
     Metrics m_metrics;
     IngestQueue m_queue;
+    WriterQueue m_writerQueue;
+    std::unique_ptr<WorkerPool> m_pool;
+    Orchestrator m_orchestrator;
+    QTimer m_orchestratorTimer;
+    quint64 m_nextBarrierId = 1;
     SnapshotBox m_snapshots;
     IngestGate m_gate;
     VoteHandler m_voteHandler;

@@ -1,28 +1,34 @@
 #include "ingest/ingestqueue.h"
 
-#include <chrono>
-
 IngestQueue::IngestQueue(qsizetype capacity)
     : m_capacity(capacity)
 {}
 
+void IngestQueue::setWakeHandler(std::function<void(int shard)> wake)
+{
+    m_wake = std::move(wake);
+}
+
 IngestQueue::PushResult IngestQueue::pushVote(PendingVote &&vote)
 {
+    if (m_refuseAll.load(std::memory_order_relaxed))
+        return PushResult::Full;
+    const int index = shardOf(vote.voterHash);
+    Shard &shard = m_shards[index];
     {
-        std::lock_guard lock(m_mutex);
-        if (m_shutdown)
-            return PushResult::Full;
+        std::lock_guard lock(shard.mutex);
+        const Admission &admission = shard.admission;
         // A vote for a session that is no longer current: that session stopped taking votes.
-        if (vote.sessionId != m_admission.sessionId)
+        if (vote.sessionId != admission.sessionId)
             return PushResult::WindowClosed;
-        switch (m_admission.state) {
+        switch (admission.state) {
         case WindowState::Draft:
         case WindowState::Ready:
             return PushResult::WindowNotOpen;
         case WindowState::Open:
-            if (vote.receivedAtMs < m_admission.acceptFromMs)
+            if (vote.receivedAtMs < admission.acceptFromMs)
                 return PushResult::WindowNotOpen;
-            if (vote.receivedAtMs >= m_admission.acceptUntilMs)
+            if (vote.receivedAtMs >= admission.acceptUntilMs)
                 return PushResult::WindowClosed;
             break;
         case WindowState::Closing:
@@ -30,80 +36,77 @@ IngestQueue::PushResult IngestQueue::pushVote(PendingVote &&vote)
         case WindowState::Final:
             return PushResult::WindowClosed;
         }
-        if (m_voteCount >= m_capacity)
+        if (m_depth.fetch_add(1, std::memory_order_relaxed) >= m_capacity) {
+            m_depth.fetch_sub(1, std::memory_order_relaxed);
             return PushResult::Full;
-        m_items.emplace_back(std::move(vote));
-        ++m_voteCount;
+        }
+        if (shard.items.empty())
+            shard.oldestNs.store(vote.receivedNs, std::memory_order_relaxed);
+        shard.items.emplace_back(std::move(vote));
+        // seq_cst pairs with the worker's sleeping flag (see WorkerPool): either the worker
+        // sees this size, or we see it asleep and wake it.
+        shard.size.store(int(shard.items.size()), std::memory_order_seq_cst);
     }
-    m_notEmpty.notify_one();
+    if (m_wake)
+        m_wake(index);
     return PushResult::Accepted;
 }
 
-void IngestQueue::pushCommand(WriterCommand command)
+void IngestQueue::setAdmission(const Admission &admission, std::optional<Marker> marker)
 {
     {
-        std::lock_guard lock(m_mutex);
-        m_items.emplace_back(std::move(command));
-    }
-    m_notEmpty.notify_one();
-}
-
-void IngestQueue::setAdmission(const Admission &admission, std::optional<WriterCommand> command)
-{
-    {
-        std::lock_guard lock(m_mutex);
+        std::lock_guard lock(m_admissionMutex);
         m_admission = admission;
-        if (command)
-            m_items.emplace_back(std::move(*command));
     }
-    if (command)
-        m_notEmpty.notify_one();
+    for (int index = 0; index < ShardCount; ++index) {
+        Shard &shard = m_shards[index];
+        {
+            std::lock_guard lock(shard.mutex);
+            shard.admission = admission;
+            if (!marker)
+                continue;
+            shard.items.emplace_back(*marker);
+            shard.size.store(int(shard.items.size()), std::memory_order_seq_cst);
+        }
+        if (m_wake)
+            m_wake(index);
+    }
 }
 
 IngestQueue::Admission IngestQueue::admission() const
 {
-    std::lock_guard lock(m_mutex);
+    std::lock_guard lock(m_admissionMutex);
     return m_admission;
 }
 
-std::vector<IngestQueue::Item> IngestQueue::popBatch(qsizetype maxVotes, int timeoutMs)
+qsizetype IngestQueue::take(int index, std::vector<Item> &out)
 {
-    std::vector<Item> batch;
-    std::unique_lock lock(m_mutex);
-    m_notEmpty.wait_for(lock, std::chrono::milliseconds(timeoutMs),
-                        [this] { return !m_items.empty() || m_shutdown; });
-    qsizetype votes = 0;
-    while (!m_items.empty()) {
-        const bool isVote = std::holds_alternative<PendingVote>(m_items.front());
-        if (isVote && votes >= maxVotes)
-            break;
-        batch.push_back(std::move(m_items.front()));
-        m_items.pop_front();
-        if (isVote) {
-            ++votes;
-            --m_voteCount;
-        }
-    }
-    return batch;
-}
-
-void IngestQueue::shutdown()
-{
+    out.clear();
+    Shard &shard = m_shards[index];
     {
-        std::lock_guard lock(m_mutex);
-        m_shutdown = true;
+        std::lock_guard lock(shard.mutex);
+        out.swap(shard.items); // the shard keeps the (empty) buffer we bring, so no reallocation churn
+        shard.size.store(0, std::memory_order_relaxed);
+        shard.oldestNs.store(0, std::memory_order_relaxed);
     }
-    m_notEmpty.notify_all();
+    qsizetype votes = 0;
+    for (const Item &item : out)
+        votes += std::holds_alternative<PendingVote>(item) ? 1 : 0;
+    return votes;
 }
 
-bool IngestQueue::isShutdown() const
+bool IngestQueue::hasItems(int index) const
 {
-    std::lock_guard lock(m_mutex);
-    return m_shutdown;
+    return m_shards[index].size.load(std::memory_order_seq_cst) > 0;
 }
 
-qsizetype IngestQueue::depth() const
+qint64 IngestQueue::oldestAgeNs(qint64 nowNs) const
 {
-    std::lock_guard lock(m_mutex);
-    return m_voteCount;
+    qint64 oldest = 0;
+    for (const Shard &shard : m_shards) {
+        const qint64 at = shard.oldestNs.load(std::memory_order_relaxed);
+        if (at != 0 && (oldest == 0 || at < oldest))
+            oldest = at;
+    }
+    return oldest == 0 ? 0 : qMax<qint64>(0, nowNs - oldest);
 }

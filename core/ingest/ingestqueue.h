@@ -1,51 +1,34 @@
 #pragma once
 
-#include <condition_variable>
-#include <deque>
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <optional>
 #include <variant>
 #include <vector>
 
-#include <QString>
-
-#include "http/replyticket.h"
+#include "ingest/pendingvote.h"
+#include "session/sessiondefinition.h"
 #include "session/votingwindow.h"
 
-class VoteStore;
-class Tally;
-
-// A vote that passed edge validation, on its way to the journal writer.
-struct PendingVote
-{
-    qint64 sessionId = 0;
-    int optionIndex = -1;
-    QString voter;
-    qint64 receivedAtMs = 0;
-    Http::ReplyTicket ticket; // where its 202 (or 503) goes once its batch commits
-};
-
-// Work for the journal writer other than votes (save a session, switch the tally, a drain
-// barrier...). Runs on the writer thread, in queue order with the votes around it.
-struct WriterCommand
-{
-    QString what; // for logs and errors
-    std::function<void()> run;
-};
-
-// The bounded queue between the I/O threads (producers) and the journal writer (consumer).
+// The bounded queue between the I/O threads (producers) and the worker pool, sharded by
+// voter hash: each shard has its own inbox and lock, so producers on different I/O threads
+// rarely meet, and all votes of one voter go through one shard in order (which is what
+// lets a worker that owns the shard keep that voter's dedup state without locks).
 //
-// It is also where the window decides: admission (which session takes votes, until when) is
-// checked under the same lock that appends, so a vote is either queued before a close (and
-// will be counted while the window drains) or refused after it — never both, never lost in
-// between. Commands bypass the capacity (they are few and must not be refused).
+// It is also where the window decides: every shard checks admission (which session takes
+// votes, until when) under the lock that appends, and a window change is applied to each
+// shard under its lock together with a marker. So a vote is either in a shard before the
+// close marker (it was admitted and will be counted while the window drains) or refused after
+// it — never both, never lost in between.
 //
-// Locking rule: m_mutex guards m_items, m_voteCount and m_admission; nothing else is done
-// while holding it. One mutex is fine for one I/O thread; the line-rate issue shards it.
+// Locking rule: each Shard::mutex guards that shard's items and admission only; nothing else
+// is done while holding it. m_depth (all shards) is an atomic, so capacity is global.
 class IngestQueue final
 {
 public:
+    static constexpr int ShardCount = 64;
+
     struct Admission
     {
         qint64 sessionId = 0;
@@ -62,32 +45,72 @@ public:
         WindowClosed   // 409 window_closed (late)
     };
 
-    using Item = std::variant<PendingVote, WriterCommand>;
+    // Travels through every shard, in order with the votes around it.
+    struct Marker
+    {
+        enum class Kind
+        {
+            Barrier = 1,   // the writer is told once every shard's marker reached it
+            SwitchSession, // the shard's ledger starts over for this session
+        };
+        Kind kind = Kind::Barrier;
+        quint64 id = 0;
+        qint64 sessionId = 0;
+        int optionCount = 0;
+        VotePolicy policy = VotePolicy::LastWins;
+    };
+
+    using Item = std::variant<PendingVote, Marker>;
 
     explicit IngestQueue(qsizetype capacity);
 
+    // Producer side (any I/O thread). vote.voterHash must be set.
     PushResult pushVote(PendingVote &&vote);
-    void pushCommand(WriterCommand command);
-    // Changes admission and queues a command in one step: every vote queued before the
-    // command was admitted under the old rule, every vote after it under the new one.
-    void setAdmission(const Admission &admission, std::optional<WriterCommand> command = std::nullopt);
+    // Called after a vote lands in a shard (the pool wakes the shard's owner if it sleeps).
+    // Set once before producers start.
+    void setWakeHandler(std::function<void(int shard)> wake);
+
+    // Shutting down: every vote is refused as Full (503 + Retry-After: try again shortly,
+    // perhaps on another node) instead of being admitted into a pipeline that is stopping.
+    void refuseAll(bool refuse) { m_refuseAll.store(refuse, std::memory_order_relaxed); }
+
+    // Control side (the engine): new admission in every shard, with the marker after the votes
+    // admitted under the old rule.
+    void setAdmission(const Admission &admission, std::optional<Marker> marker = std::nullopt);
     Admission admission() const;
 
-    // Writer side: waits up to timeoutMs for the first item, then takes what is there, up to
-    // maxVotes votes (commands don't count). Returns an empty vector on timeout or shutdown.
-    std::vector<Item> popBatch(qsizetype maxVotes, int timeoutMs);
-    void shutdown(); // wakes the writer; pushes after this are refused as Full
-    bool isShutdown() const;
+    // Consumer side (workers): moves the shard's items into `out` (which is cleared first).
+    // Returns the number of votes taken. They still count against the capacity until
+    // release(): a vote holds its place from admission until it is answered, so the bound
+    // covers the whole pipeline, not just this first stage.
+    qsizetype take(int shard, std::vector<Item> &out);
+    // The writer answered `votes` votes (202, or an error).
+    void release(qsizetype votes) { m_depth.fetch_sub(votes, std::memory_order_relaxed); }
+    bool hasItems(int shard) const;
+    // Age of the oldest vote waiting in any shard (steady clock), 0 when empty.
+    qint64 oldestAgeNs(qint64 nowNs) const;
 
-    qsizetype depth() const; // votes waiting
+    // Votes admitted and not answered yet, anywhere in the pipeline.
+    qsizetype depth() const { return m_depth.load(std::memory_order_relaxed); }
     qsizetype capacity() const { return m_capacity; }
 
+    static int shardOf(std::uint32_t voterHash) { return int(voterHash % ShardCount); }
+
 private:
+    struct alignas(64) Shard
+    {
+        mutable std::mutex mutex;
+        std::vector<Item> items;
+        Admission admission;
+        std::atomic<int> size{0};        // items, readable without the lock
+        std::atomic<qint64> oldestNs{0}; // receivedNs of the first vote queued since the last take
+    };
+
     const qsizetype m_capacity;
-    mutable std::mutex m_mutex;
-    std::condition_variable m_notEmpty;
-    std::deque<Item> m_items;
-    qsizetype m_voteCount = 0;
+    std::atomic<qsizetype> m_depth{0};
+    std::atomic<bool> m_refuseAll{false};
+    std::function<void(int)> m_wake;
+    mutable std::mutex m_admissionMutex; // guards m_admission (the copy readers ask for)
     Admission m_admission;
-    bool m_shutdown = false;
+    Shard m_shards[ShardCount];
 };

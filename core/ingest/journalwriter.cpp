@@ -1,10 +1,13 @@
 #include "ingest/journalwriter.h"
 
-#include <QElapsedTimer>
+#include <chrono>
+
 #include <QLoggingCategory>
+#include <QSet>
 #include <QThread>
 
 #include "store/sqlitestore.h"
+#include "tally/tally.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -14,24 +17,35 @@ namespace {
 // Counters change with every rejected vote; saving them at most this often keeps the writes
 // cheap while a restart loses at most this much of the statistics (never votes).
 constexpr qint64 kCounterSaveIntervalMs = 500;
-// How long the writer sleeps when idle before it looks at the counters again.
+// How long the writer waits for work before it looks at the counters again.
 constexpr int kIdleWaitMs = 200;
 
 Http::HttpResponse acceptedResponse(qint64 sessionId, qint64 seq)
 {
     QByteArray body;
     body.reserve(64);
-    body += R"({"status":"accepted","receipt":")";
-    body += QByteArray::number(sessionId) + '-' + QByteArray::number(seq);
-    body += R"("})";
+    body += "{\"status\":\"accepted\",\"receipt\":\"";
+    body += QByteArray::number(sessionId);
+    body += '-';
+    body += QByteArray::number(seq);
+    body += "\"}";
     return Http::HttpResponse::json(202, std::move(body));
+}
+
+qint64 steadyNowNs()
+{
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
 }
 } // namespace
 
-JournalWriter::JournalWriter(Config config, IngestQueue &queue, SnapshotBox &snapshots, Metrics &metrics,
-                             const Clock &clock)
+JournalWriter::JournalWriter(Config config, IngestQueue &ingest, WriterQueue &queue, WorkerPool &pool,
+                             SnapshotBox &snapshots, Metrics &metrics, const Clock &clock)
     : m_config(std::move(config))
+    , m_ingest(ingest)
     , m_queue(queue)
+    , m_pool(pool)
     , m_snapshots(snapshots)
     , m_metrics(metrics)
     , m_clock(clock)
@@ -84,9 +98,9 @@ void JournalWriter::run(std::promise<LoadResult> *loaded)
         m_store.reset();
         return;
     }
-
     for (;;) {
-        std::vector<IngestQueue::Item> items = m_queue.popBatch(m_config.batchSize, kIdleWaitMs);
+        std::vector<WriterQueue::Item> items =
+            m_queue.pop(m_config.batchSize, m_config.batchWindowMs, kIdleWaitMs);
         if (items.empty()) {
             if (m_queue.isShutdown())
                 break;
@@ -98,6 +112,16 @@ void JournalWriter::run(std::promise<LoadResult> *loaded)
     persistCounters(true);
     m_store->close();
     m_store.reset();
+}
+
+void JournalWriter::setSession(const SessionDefinition &session)
+{
+    m_session = session;
+    m_optionKeys.clear();
+    for (const VoteOption &option : session.options)
+        m_optionKeys.append(option.key.toUtf8());
+    m_counts.reset(int(session.options.size()));
+    ++m_version;
 }
 
 JournalWriter::LoadResult JournalWriter::load()
@@ -125,7 +149,11 @@ JournalWriter::LoadResult JournalWriter::load()
         result.current = m_store->loadSession(currentId, &result.error);
         if (!result.current)
             return result;
-        if (!switchTally(result.current->definition, &result.error))
+        const SessionDefinition &session = result.current->definition;
+        setSession(session);
+        // The pool is not running yet: its ledgers are ours to fill.
+        m_pool.resetShards(session.id, int(session.options.size()), session.policy);
+        if (!replay(session.id, session, true, &result.error))
             return result;
         m_rejects->restore(m_store->loadCounters(currentId, &error));
         m_persistedRejectTotal = m_rejects->total();
@@ -136,25 +164,37 @@ JournalWriter::LoadResult JournalWriter::load()
     return result;
 }
 
-bool JournalWriter::switchTally(const SessionDefinition &session, QString *error)
+bool JournalWriter::replay(qint64 sessionId, const SessionDefinition &session, bool intoPublished,
+                           QString *error)
 {
-    m_session = session;
-    m_tally = Tally(session.id, int(session.options.size()), session.policy);
+    // Every shard counting this session gets its voters back, in log order; the published
+    // tally (when asked) is recounted with the same rule in one place.
+    Tally recount(sessionId, int(session.options.size()), session.policy);
+    TallyCounts ignored(int(session.options.size()));
     qint64 unknown = 0;
     const bool ok = m_store->forEachVote(
-        session.id,
-        [this, &unknown](const VoteRow &row) {
-            const int index = m_session.indexOf(row.option);
+        sessionId,
+        [&](const VoteRow &row) {
+            const int index = session.indexOf(row.option);
             if (index < 0) {
                 ++unknown;
                 return;
             }
-            m_tally.apply(row.voter, index);
+            const std::uint32_t hash = VoterTable::hashOf(row.voter);
+            const int shard = IngestQueue::shardOf(hash);
+            if (m_pool.shardSession(shard) == sessionId)
+                m_pool.ledger(shard).apply(row.voter, hash, index, ignored);
+            if (intoPublished)
+                recount.apply(row.voter, index);
         },
         error);
     if (unknown > 0) {
-        qCWarning(lcJournal) << "session" << session.id << "has" << unknown
-                             << "logged votes for options it no longer has; they are not counted";
+        qCWarning(lcJournal) << "session" << sessionId << "has" << unknown
+                             << "logged votes for options it does not have; they are not counted";
+    }
+    if (ok && intoPublished) {
+        m_counts = recount.counts();
+        ++m_version;
     }
     return ok;
 }
@@ -184,8 +224,10 @@ WriterCommand JournalWriter::activateSession(SessionRecord record, std::shared_p
                 persistCounters(true); // the outgoing session's counters
                 QString error;
                 bool ok = m_store->saveSession(record, &error) &&
-                          m_store->setCurrentSessionId(record.definition.id, &error) &&
-                          switchTally(record.definition, &error);
+                          m_store->setCurrentSessionId(record.definition.id, &error);
+                setSession(record.definition);
+                // A new session's log is empty; the ledgers restart with the SwitchSession
+                // marker that follows this command through the shards.
                 m_rejects = rejects;
                 m_persistedRejectTotal = -1;
                 if (ok) {
@@ -200,91 +242,190 @@ WriterCommand JournalWriter::activateSession(SessionRecord record, std::shared_p
             }};
 }
 
-WriterCommand JournalWriter::barrier(Completion done)
+WriterCommand JournalWriter::expectBarrier(quint64 barrierId, Completion done)
 {
-    // Votes before it in the queue have been committed by the time a command runs
-    // (process() commits pending votes before every command).
-    return {u"barrier"_s, [done = std::move(done)] {
-                done(true, {});
+    return {u"barrier %1"_s.arg(barrierId), [this, barrierId, done = std::move(done)] {
+                m_barriers.insert(barrierId, {0, done});
             }};
 }
 
-void JournalWriter::process(std::vector<IngestQueue::Item> &items)
+void JournalWriter::markerPassed(const MarkerPassed &passed)
 {
-    std::vector<PendingVote> votes;
-    votes.reserve(items.size());
-    for (IngestQueue::Item &item : items) {
-        if (auto *vote = std::get_if<PendingVote>(&item)) {
-            votes.push_back(std::move(*vote));
-            continue;
-        }
-        commit(votes);
-        votes.clear();
-        std::get<WriterCommand>(item).run();
+    if (passed.marker.kind != IngestQueue::Marker::Kind::Barrier)
+        return;
+    auto it = m_barriers.find(passed.marker.id);
+    if (it == m_barriers.end()) {
+        qCWarning(lcJournal) << "a marker for unknown barrier" << passed.marker.id << "passed";
+        return;
     }
-    commit(votes);
+    if (++it->shardsPassed < IngestQueue::ShardCount)
+        return;
+    const Completion done = it->done;
+    m_barriers.erase(it);
+    if (done)
+        done(true, {});
 }
 
-void JournalWriter::commit(std::vector<PendingVote> &votes)
+void JournalWriter::process(std::vector<WriterQueue::Item> &items)
 {
-    if (votes.empty())
-        return;
-    std::vector<Http::PendingReply> replies;
-    replies.reserve(votes.size());
-    std::vector<VoteRow> rows;
-    rows.reserve(votes.size());
-    std::vector<const PendingVote *> stored;
-    stored.reserve(votes.size());
-
-    for (const PendingVote &vote : votes) {
-        // Admission and session switches are ordered through the queue, so this cannot
-        // happen; if it ever does, the vote is refused rather than counted for the wrong vote.
-        if (vote.sessionId != m_tally.sessionId()) {
-            m_rejects->add(RejectReason::WindowClosed);
-            replies.emplace_back(vote.ticket, Http::HttpResponse::jsonError(
-                                                  409, "window_closed", u"this vote is no longer open"_s));
+    std::vector<WorkBatch> group;
+    for (WriterQueue::Item &item : items) {
+        if (auto *batch = std::get_if<WorkBatch>(&item)) {
+            group.push_back(std::move(*batch));
             continue;
         }
-        rows.push_back({m_nextSeq + qint64(rows.size()), vote.sessionId, vote.voter,
-                        m_session.options[vote.optionIndex].key, vote.receivedAtMs});
-        stored.push_back(&vote);
+        // Everything before a command or marker is committed before it runs.
+        commit(group);
+        group.clear();
+        if (auto *command = std::get_if<WriterCommand>(&item))
+            command->run();
+        else
+            markerPassed(std::get<MarkerPassed>(item));
     }
+    commit(group);
+}
 
-    if (!rows.empty()) {
-        QElapsedTimer timer;
-        timer.start();
+void JournalWriter::refuse(std::vector<WorkBatch> &batches, RejectReason reason,
+                           std::vector<Http::PendingReply> &replies)
+{
+    const QString message = reason == RejectReason::StorageUnavailable
+                                ? u"the vote could not be stored; try again"_s
+                                : u"this vote is no longer open"_s;
+    for (WorkBatch &batch : batches) {
+        m_rejects->add(reason, qint64(batch.votes.size()));
+        m_ingest.release(qint64(batch.votes.size()));
+        for (PendingVote &vote : batch.votes) {
+            Http::HttpResponse response =
+                Http::HttpResponse::jsonError(rejectHttpStatus(reason), rejectCode(reason), message);
+            if (reason == RejectReason::StorageUnavailable)
+                response.addHeader("Retry-After", "2");
+            replies.emplace_back(vote.ticket, std::move(response));
+        }
+    }
+}
+
+void JournalWriter::commit(std::vector<WorkBatch> &batches)
+{
+    if (batches.empty())
+        return;
+    std::vector<Http::PendingReply> replies;
+    std::vector<WorkBatch> storable;
+    std::vector<WorkBatch> stale;
+    std::size_t voteCount = 0;
+    for (WorkBatch &batch : batches) {
+        if (batch.counted && batch.sessionId == m_session.id) {
+            voteCount += batch.votes.size();
+            storable.push_back(std::move(batch));
+        } else {
+            stale.push_back(std::move(batch));
+        }
+    }
+    if (!stale.empty())
+        refuse(stale, RejectReason::WindowClosed, replies);
+
+    if (voteCount > 0) {
+        std::vector<VoteRow> rows;
+        rows.reserve(voteCount);
+        for (const WorkBatch &batch : storable) {
+            for (const PendingVote &vote : batch.votes) {
+                rows.push_back({m_nextSeq + qint64(rows.size()), batch.sessionId, vote.voter.view(),
+                                m_optionKeys[vote.optionIndex], vote.receivedAtMs});
+            }
+        }
+        const qint64 startNs = steadyNowNs();
         QString error;
         const bool ok = m_store->appendVotes(rows, &error);
-        m_metrics.recordCommit(qint64(rows.size()), timer.nsecsElapsed() / 1000, ok);
-        if (ok) {
-            for (std::size_t i = 0; i < rows.size(); ++i) {
-                m_tally.apply(rows[i].voter, stored[i]->optionIndex);
-                replies.emplace_back(stored[i]->ticket, acceptedResponse(rows[i].sessionId, rows[i].seq));
-            }
-            m_nextSeq += qint64(rows.size());
-            m_metrics.votesPersisted.fetch_add(qint64(rows.size()), std::memory_order_relaxed);
-            // Readers must see the tally include a vote by the time its 202 is out.
-            publishSnapshot();
-        } else {
+        const qint64 doneNs = steadyNowNs();
+        m_metrics.recordCommit(qint64(rows.size()), (doneNs - startNs) / 1000, ok);
+        if (!ok) {
             qCCritical(lcJournal) << "commit failed:" << error;
-            m_rejects->add(RejectReason::StorageUnavailable, qint64(rows.size()));
             m_metrics.votesFailed.fetch_add(qint64(rows.size()), std::memory_order_relaxed);
-            for (const PendingVote *vote : stored) {
-                replies.emplace_back(
-                    vote->ticket, Http::HttpResponse::jsonError(503, "storage_unavailable",
-                                                                u"the vote could not be stored; try again"_s)
-                                      .addHeader("Retry-After", "2"));
-            }
+            refuse(storable, RejectReason::StorageUnavailable, replies);
+            Http::sendReplies(std::move(replies));
             if (m_onStorageError)
                 m_onStorageError(error);
+            recoverFromFailedCommit();
+            return;
         }
+        m_nextSeq += qint64(rows.size());
+        for (const WorkBatch &batch : storable)
+            m_counts.add(batch.delta);
+        ++m_version;
+        // Readers must see the tally include a vote by the time its 202 is out.
+        publishSnapshot();
+        std::size_t row = 0;
+        replies.reserve(replies.size() + voteCount);
+        for (WorkBatch &batch : storable) {
+            for (PendingVote &vote : batch.votes)
+                replies.emplace_back(vote.ticket, acceptedResponse(batch.sessionId, rows[row++].seq));
+        }
+        m_metrics.votesPersisted.fetch_add(qint64(voteCount), std::memory_order_relaxed);
+        m_ingest.release(qint64(voteCount));
     }
     Http::sendReplies(std::move(replies));
 }
 
+void JournalWriter::recoverFromFailedCommit()
+{
+    // The workers counted the failed votes (and maybe more since) in their ledgers. Stop them,
+    // answer everything they already handed over, and rebuild the ledgers from the store.
+    m_pool.pause();
+    for (;;) {
+        std::vector<WriterQueue::Item> items = m_queue.pop(std::numeric_limits<qsizetype>::max(), 0, 0);
+        if (items.empty())
+            break;
+        std::vector<Http::PendingReply> replies;
+        for (WriterQueue::Item &item : items) {
+            if (auto *batch = std::get_if<WorkBatch>(&item)) {
+                std::vector<WorkBatch> one;
+                one.push_back(std::move(*batch));
+                refuse(one, RejectReason::StorageUnavailable, replies);
+            } else if (auto *command = std::get_if<WriterCommand>(&item)) {
+                command->run();
+            } else {
+                markerPassed(std::get<MarkerPassed>(item));
+            }
+        }
+        Http::sendReplies(std::move(replies));
+    }
+
+    QSet<qint64> sessions;
+    for (int s = 0; s < IngestQueue::ShardCount; ++s)
+        sessions.insert(m_pool.shardSession(s));
+    for (qint64 sessionId : sessions) {
+        SessionDefinition session = m_session;
+        if (sessionId != m_session.id) {
+            QString error;
+            const std::optional<SessionRecord> record = m_store->loadSession(sessionId, &error);
+            if (!record) {
+                qCCritical(lcJournal) << "cannot rebuild shards of session" << sessionId << ":" << error;
+                continue;
+            }
+            session = record->definition;
+        }
+        for (int s = 0; s < IngestQueue::ShardCount; ++s) {
+            if (m_pool.shardSession(s) == sessionId)
+                m_pool.ledger(s).reset(session.policy);
+        }
+        QString error;
+        if (!replay(sessionId, session, sessionId == m_session.id, &error))
+            qCCritical(lcJournal) << "rebuilding the ledgers from the store failed:" << error;
+    }
+    publishSnapshot();
+    m_pool.resume();
+}
+
 void JournalWriter::publishSnapshot()
 {
-    m_snapshots.publish(std::make_shared<const TallySnapshot>(m_tally.snapshot(m_clock.nowMs())));
+    auto snapshot = std::make_shared<TallySnapshot>();
+    snapshot->sessionId = m_session.id;
+    snapshot->version = m_version;
+    snapshot->takenAtMs = m_clock.nowMs();
+    snapshot->raw = m_counts.raw;
+    snapshot->exact = m_counts.exact;
+    snapshot->accepted = m_counts.accepted;
+    snapshot->uniqueVoters = m_counts.uniqueVoters;
+    m_snapshots.publish(std::move(snapshot));
 }
 
 void JournalWriter::persistCounters(bool force)

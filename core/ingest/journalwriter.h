@@ -6,28 +6,37 @@
 #include <optional>
 
 #include <QElapsedTimer>
+#include <QHash>
 #include <QString>
 
 #include "ingest/ingestqueue.h"
+#include "ingest/workerpool.h"
+#include "ingest/writerqueue.h"
 #include "metrics/metrics.h"
 #include "metrics/rejectreason.h"
 #include "session/clock.h"
 #include "store/votestore.h"
-#include "tally/tally.h"
+#include "tally/tallysnapshot.h"
+#include "tally/voterledger.h"
 
 class QThread;
 
-// The one thread that writes the store. It owns the store connection and the live tally of
-// the current session. It takes votes from the IngestQueue in batches, appends each batch
-// in one transaction (group commit: a batch is whatever queued up while the previous commit
-// ran, up to batchSize), applies the committed votes to the tally in log order, publishes a
-// tally snapshot, and only then releases the held responses: 202 + receipt, or 503
-// storage_unavailable if the commit failed (nothing is acknowledged that is not stored).
+// The one thread that writes the store. It owns the store connection and the published
+// tally of the current session. It takes the workers' batches from the WriterQueue and
+// appends them in one transaction (group commit: a transaction closes at batchSize votes or
+// batchWindowMs after its first vote, whichever comes first; with a window of 0 it takes
+// whatever queued up while the previous commit ran). Once a transaction commits it adds the
+// batches' tally effects to the published tally, publishes a snapshot, and only then
+// releases the held responses: 202 + receipt. If the commit fails, those votes and every
+// batch already handed over are answered 503 storage_unavailable (nothing is acknowledged
+// that is not stored), and the workers' ledgers are rebuilt from the store, which stays
+// the only truth.
 //
-// Crossings: votes and commands arrive through the IngestQueue; replies leave through
-// Http::sendReplies (queued into the I/O threads); completions of commands run on this
+// Crossings: batches, commands and markers arrive through the WriterQueue; replies leave
+// through Http::sendReplies (queued into the I/O threads); command completions run on this
 // thread and post themselves onward (the engine uses queued invocations); snapshots leave
-// through the SnapshotBox. Nothing else of this object is touched from other threads.
+// through the SnapshotBox. The worker pool's ledgers are touched here only at load (before
+// the workers start) and while the pool is paused.
 class JournalWriter final
 {
 public:
@@ -36,6 +45,7 @@ public:
         QString databasePath;
         Durability durability = Durability::Full;
         qsizetype batchSize = 4096;
+        int batchWindowMs = 0;
     };
 
     struct LoadResult
@@ -52,43 +62,52 @@ public:
     // Called on the writer thread when a commit fails (the engine raises an alert).
     using StorageErrorHandler = std::function<void(const QString &error)>;
 
-    JournalWriter(Config config, IngestQueue &queue, SnapshotBox &snapshots, Metrics &metrics,
-                  const Clock &clock);
+    JournalWriter(Config config, IngestQueue &ingest, WriterQueue &queue, WorkerPool &pool,
+                  SnapshotBox &snapshots, Metrics &metrics, const Clock &clock);
     ~JournalWriter();
     JournalWriter(const JournalWriter &) = delete;
     JournalWriter &operator=(const JournalWriter &) = delete;
 
     void setStorageErrorHandler(StorageErrorHandler handler); // before start()
 
-    // Starts the thread, opens the store there, loads the current session and rebuilds its
-    // tally from the vote log. Blocks until that is done (start-up only).
+    // Starts the thread, opens the store there, loads the current session and replays its
+    // vote log into the workers' ledgers and the published tally. Blocks until that is done
+    // (start-up only; the pool must not be running yet).
     LoadResult start();
-    // Commits everything still queued, saves the counters, closes the store, joins.
+    // Commits everything queued, saves the counters, closes the store, joins.
     void stop();
     bool isRunning() const { return m_thread != nullptr; }
 
-    // Commands to queue (IngestQueue::pushCommand / setAdmission). They run on the writer
-    // thread in queue order with the votes around them.
+    // Commands to push into the WriterQueue. They run on the writer thread in queue order.
     WriterCommand saveSession(SessionRecord record, QString eventKind, QString eventDetail,
                               Completion done = {});
-    // Saves the session, makes it current and switches the live tally to it (replaying its
-    // log, which is empty for a new session).
+    // Saves the session, makes it current and switches the published tally to it. Push it
+    // before the IngestQueue's SwitchSession marker, so it is ahead of the new session's votes.
     WriterCommand activateSession(SessionRecord record, std::shared_ptr<RejectCounters> rejects,
                                   Completion done = {});
-    // done runs once every vote queued before it is committed (or answered 503).
-    WriterCommand barrier(Completion done);
+    // Push before sending a Barrier marker with this id through the IngestQueue: done runs once
+    // every shard's marker has reached the writer, i.e. every vote admitted before it is
+    // committed (or answered 503).
+    WriterCommand expectBarrier(quint64 barrierId, Completion done);
 
 private:
     void run(std::promise<LoadResult> *loaded);
     LoadResult load();
-    bool switchTally(const SessionDefinition &session, QString *error);
-    void process(std::vector<IngestQueue::Item> &items);
-    void commit(std::vector<PendingVote> &votes);
+    bool replay(qint64 sessionId, const SessionDefinition &session, bool intoPublished, QString *error);
+    void process(std::vector<WriterQueue::Item> &items);
+    void markerPassed(const MarkerPassed &passed);
+    void commit(std::vector<WorkBatch> &batches);
+    void refuse(std::vector<WorkBatch> &batches, RejectReason reason,
+                std::vector<Http::PendingReply> &replies);
+    void recoverFromFailedCommit();
+    void setSession(const SessionDefinition &session);
     void publishSnapshot();
     void persistCounters(bool force);
 
     const Config m_config;
-    IngestQueue &m_queue;
+    IngestQueue &m_ingest;
+    WriterQueue &m_queue;
+    WorkerPool &m_pool;
     SnapshotBox &m_snapshots;
     Metrics &m_metrics;
     const Clock &m_clock;
@@ -98,9 +117,17 @@ private:
     // Writer thread only, from here on.
     std::unique_ptr<VoteStore> m_store;
     SessionDefinition m_session;
-    Tally m_tally;
+    QList<QByteArray> m_optionKeys; // UTF-8, indexed like m_session.options
+    TallyCounts m_counts;           // committed votes of m_session
+    quint64 m_version = 0;
     std::shared_ptr<RejectCounters> m_rejects;
     qint64 m_persistedRejectTotal = -1;
     QElapsedTimer m_sinceCountersSaved; // monotonic: the injected clock may stand still in tests
     qint64 m_nextSeq = 1;
+    struct PendingBarrier
+    {
+        int shardsPassed = 0;
+        Completion done;
+    };
+    QHash<quint64, PendingBarrier> m_barriers;
 };

@@ -1,6 +1,9 @@
 #include "ingest/votehandler.h"
 
+#include <chrono>
+
 #include "ingest/votevalidator.h"
+#include "tally/votertable.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -36,9 +39,13 @@ std::optional<Http::HttpResponse> VoteHandler::handle(const Http::HttpRequest &r
 
     PendingVote vote;
     vote.sessionId = gate->session.id;
-    vote.optionIndex = outcome.optionIndex;
     vote.voter = outcome.voter;
+    vote.voterHash = VoterTable::hashOf(vote.voter.view());
+    vote.optionIndex = std::int16_t(outcome.optionIndex);
     vote.receivedAtMs = receivedAtMs;
+    vote.receivedNs = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
     vote.ticket = context.ticket;
     switch (m_queue.pushVote(std::move(vote))) {
     case IngestQueue::PushResult::Accepted:

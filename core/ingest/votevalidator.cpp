@@ -21,13 +21,165 @@ bool isVoterChar(char c)
            c == '_' || c == ':' || c == '@' || c == '+' || c == '-';
 }
 
+char asciiLower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
+}
+
+bool equalsIgnoringCase(QByteArrayView a, QByteArrayView lowerCase)
+{
+    if (a.size() != lowerCase.size())
+        return false;
+    for (qsizetype i = 0; i < a.size(); ++i) {
+        if (asciiLower(a[i]) != lowerCase[i])
+            return false;
+    }
+    return true;
+}
+
+// The two fields of a vote. Views point into the body, or into `storage` when a value had
+// to be decoded (percent-encoding, JSON escapes).
 struct Fields
 {
     bool hasVoter = false;
     bool hasOption = false;
-    QByteArray voter;
-    QByteArray option;
+    bool voterIsString = true;
+    bool optionIsString = true;
+    QByteArrayView voter;
+    QByteArrayView option;
+    QByteArray voterStorage;
+    QByteArray optionStorage;
 };
+
+enum class FastJson
+{
+    Done = 1,
+    Fallback
+};
+
+bool isJsonSpace(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+// Reads a JSON string without escapes starting after its opening quote. Anything that needs
+// decoding or checking (backslash, control or non-ASCII bytes) makes the caller fall back.
+bool readPlainString(QByteArrayView body, qsizetype *at, QByteArrayView *out)
+{
+    const qsizetype start = *at;
+    for (qsizetype i = start; i < body.size(); ++i) {
+        const auto c = static_cast<unsigned char>(body[i]);
+        if (c == '"') {
+            *out = body.sliced(start, i - start);
+            *at = i + 1;
+            return true;
+        }
+        if (c == '\\' || c < 0x20 || c >= 0x80)
+            return false;
+    }
+    return false;
+}
+
+FastJson parseFlatObject(QByteArrayView body, Fields *fields)
+{
+    qsizetype i = 0;
+    const qsizetype n = body.size();
+    auto skip = [&] {
+        while (i < n && isJsonSpace(body[i]))
+            ++i;
+    };
+    skip();
+    if (i >= n || body[i] != '{')
+        return FastJson::Fallback;
+    ++i;
+    skip();
+    if (i < n && body[i] == '}') {
+        ++i;
+    } else {
+        for (;;) {
+            QByteArrayView key;
+            QByteArrayView value;
+            if (i >= n || body[i] != '"')
+                return FastJson::Fallback;
+            ++i;
+            if (!readPlainString(body, &i, &key))
+                return FastJson::Fallback;
+            skip();
+            if (i >= n || body[i] != ':')
+                return FastJson::Fallback;
+            ++i;
+            skip();
+            if (i >= n || body[i] != '"')
+                return FastJson::Fallback; // numbers, null, nesting: the full parser decides
+            ++i;
+            if (!readPlainString(body, &i, &value))
+                return FastJson::Fallback;
+            if (key == "voter") {
+                if (fields->hasVoter)
+                    return FastJson::Fallback;
+                fields->hasVoter = true;
+                fields->voter = value;
+            } else if (key == "option") {
+                if (fields->hasOption)
+                    return FastJson::Fallback;
+                fields->hasOption = true;
+                fields->option = value;
+            }
+            skip();
+            if (i < n && body[i] == ',') {
+                ++i;
+                skip();
+                continue;
+            }
+            if (i < n && body[i] == '}') {
+                ++i;
+                break;
+            }
+            return FastJson::Fallback;
+        }
+    }
+    skip();
+    return i == n ? FastJson::Done : FastJson::Fallback;
+}
+
+std::optional<VoteValidator::Outcome> parseJsonSlowly(QByteArrayView body, Fields *fields)
+{
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(body.toByteArray(), &parseError);
+    if (parseError.error != QJsonParseError::NoError) {
+        return reject(RejectReason::InvalidJson,
+                      u"the body is not valid JSON: %1 at offset %2"_s.arg(parseError.errorString())
+                          .arg(parseError.offset));
+    }
+    if (!doc.isObject())
+        return reject(RejectReason::InvalidJson, u"the body must be a JSON object"_s);
+    const QJsonObject object = doc.object();
+    const QJsonValue voter = object.value(u"voter"_s);
+    const QJsonValue option = object.value(u"option"_s);
+    if (!voter.isUndefined()) {
+        fields->hasVoter = true;
+        fields->voterIsString = voter.isString();
+        fields->voterStorage = voter.toString().toUtf8();
+        fields->voter = fields->voterStorage;
+    }
+    if (!option.isUndefined()) {
+        fields->hasOption = true;
+        fields->optionIsString = option.isString();
+        fields->optionStorage = option.toString().toUtf8();
+        fields->option = fields->optionStorage;
+    }
+    return std::nullopt;
+}
+
+QByteArrayView formValue(QByteArrayView raw, QByteArray *storage)
+{
+    if (!raw.contains('%') && !raw.contains('+'))
+        return raw;
+    *storage = raw.toByteArray();
+    storage->replace('+', ' ');
+    *storage = QByteArray::fromPercentEncoding(*storage);
+    return *storage;
+}
 
 // application/x-www-form-urlencoded: '+' is a space, %XX a byte. A key given twice is
 // ambiguous, so it is refused rather than guessed.
@@ -43,26 +195,23 @@ bool decodeForm(QByteArrayView body, Fields *fields, QString *problem)
         if (pair.isEmpty())
             continue;
         const qsizetype eq = pair.indexOf('=');
-        QByteArray key = (eq < 0 ? pair : pair.first(eq)).toByteArray();
-        QByteArray value = eq < 0 ? QByteArray() : pair.sliced(eq + 1).toByteArray();
-        key.replace('+', ' ');
-        value.replace('+', ' ');
-        key = QByteArray::fromPercentEncoding(key);
-        value = QByteArray::fromPercentEncoding(value);
+        QByteArray keyStorage;
+        const QByteArrayView key = formValue(eq < 0 ? pair : pair.first(eq), &keyStorage);
+        const QByteArrayView raw = eq < 0 ? QByteArrayView() : pair.sliced(eq + 1);
         if (key == "voter") {
             if (fields->hasVoter) {
                 *problem = u"the field \"voter\" is given twice"_s;
                 return false;
             }
             fields->hasVoter = true;
-            fields->voter = value;
+            fields->voter = formValue(raw, &fields->voterStorage);
         } else if (key == "option") {
             if (fields->hasOption) {
                 *problem = u"the field \"option\" is given twice"_s;
                 return false;
             }
             fields->hasOption = true;
-            fields->option = value;
+            fields->option = formValue(raw, &fields->optionStorage);
         }
     }
     return true;
@@ -84,32 +233,13 @@ VoteValidator::Outcome VoteValidator::validate(QByteArrayView mediaType, QByteAr
                                                const SessionDefinition &session)
 {
     Fields fields;
-    if (mediaType == "application/json") {
-        QJsonParseError parseError;
-        const QJsonDocument doc = QJsonDocument::fromJson(body.toByteArray(), &parseError);
-        if (parseError.error != QJsonParseError::NoError) {
-            return reject(RejectReason::InvalidJson,
-                          u"the body is not valid JSON: %1 at offset %2"_s.arg(parseError.errorString())
-                              .arg(parseError.offset));
+    if (equalsIgnoringCase(mediaType, "application/json")) {
+        if (parseFlatObject(body, &fields) == FastJson::Fallback) {
+            fields = Fields();
+            if (std::optional<Outcome> refused = parseJsonSlowly(body, &fields))
+                return *refused;
         }
-        if (!doc.isObject())
-            return reject(RejectReason::InvalidJson, u"the body must be a JSON object"_s);
-        const QJsonObject object = doc.object();
-        const QJsonValue voter = object.value(u"voter"_s);
-        const QJsonValue option = object.value(u"option"_s);
-        if (!voter.isUndefined()) {
-            if (!voter.isString())
-                return reject(RejectReason::InvalidVoter, u"\"voter\" must be a string"_s);
-            fields.hasVoter = true;
-            fields.voter = voter.toString().toUtf8();
-        }
-        if (!option.isUndefined()) {
-            if (!option.isString())
-                return reject(RejectReason::UnknownOption, u"\"option\" must be a string key"_s);
-            fields.hasOption = true;
-            fields.option = option.toString().toUtf8();
-        }
-    } else if (mediaType == "application/x-www-form-urlencoded") {
+    } else if (equalsIgnoringCase(mediaType, "application/x-www-form-urlencoded")) {
         QString problem;
         if (!decodeForm(body, &fields, &problem))
             return reject(RejectReason::BadRequest, problem);
@@ -120,29 +250,35 @@ VoteValidator::Outcome VoteValidator::validate(QByteArrayView mediaType, QByteAr
     } else {
         return reject(RejectReason::UnsupportedMediaType,
                       u"Content-Type %1 is not supported; send application/json or "
-                      u"application/x-www-form-urlencoded"_s.arg(QString::fromLatin1(mediaType)));
+                      u"application/x-www-form-urlencoded"_s.arg(
+                          QString::fromLatin1(mediaType.first(qMin<qsizetype>(mediaType.size(), 100)))));
     }
 
     if (!fields.hasVoter)
         return reject(RejectReason::MissingField, u"the field \"voter\" is missing"_s);
     if (!fields.hasOption)
         return reject(RejectReason::MissingField, u"the field \"option\" is missing"_s);
+    if (!fields.voterIsString)
+        return reject(RejectReason::InvalidVoter, u"\"voter\" must be a string"_s);
     if (!isValidVoter(fields.voter)) {
         return reject(RejectReason::InvalidVoter,
                       u"\"voter\" must be 1-64 characters of A-Z a-z 0-9 . _ : @ + -"_s);
     }
-    const int index = session.indexOf(QByteArrayView(fields.option));
+    if (!fields.optionIsString)
+        return reject(RejectReason::UnknownOption, u"\"option\" must be a string key"_s);
+    const int index = session.indexOf(fields.option);
     if (index < 0) {
         QStringList keys;
         for (const VoteOption &o : session.options)
             keys.append(o.key);
         return reject(RejectReason::UnknownOption,
                       u"\"%1\" is not an option of this vote (options: %2)"_s.arg(
-                          QString::fromUtf8(fields.option.left(32)), keys.join(u", "_s)));
+                          QString::fromUtf8(fields.option.first(qMin<qsizetype>(fields.option.size(), 32))),
+                          keys.join(u", "_s)));
     }
     Outcome outcome;
     outcome.ok = true;
-    outcome.voter = QString::fromLatin1(fields.voter);
+    outcome.voter = VoterId::from(fields.voter);
     outcome.optionIndex = index;
     return outcome;
 }

@@ -1,27 +1,52 @@
 #include "store/sqlitestore.h"
 
-#include <QAtomicInteger>
+#include <sqlite3.h>
+
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
-#include <QSqlError>
-#include <QVariant>
 
 using namespace Qt::Literals::StringLiterals;
 
+// A prepared statement for the cold paths (sessions, counters, events): finalised when it
+// goes out of scope, so an early return cannot leak it.
+class SqliteStore::Statement final
+{
+public:
+    Statement(sqlite3 *db, const char *sql)
+    {
+        m_ok = sqlite3_prepare_v2(db, sql, -1, &m_stmt, nullptr) == SQLITE_OK;
+    }
+    ~Statement() { sqlite3_finalize(m_stmt); }
+    Statement(const Statement &) = delete;
+    Statement &operator=(const Statement &) = delete;
+
+    bool ok() const { return m_ok; }
+    sqlite3_stmt *get() const { return m_stmt; }
+    void bind(int index, qint64 value)
+    {
+        m_ok = m_ok && sqlite3_bind_int64(m_stmt, index, value) == SQLITE_OK;
+    }
+    void bind(int index, const QString &value)
+    {
+        const QByteArray utf8 = value.toUtf8();
+        m_ok = m_ok && sqlite3_bind_text(m_stmt, index, utf8.constData(), int(utf8.size()),
+                                         SQLITE_TRANSIENT) == SQLITE_OK;
+    }
+    // SQLITE_ROW or SQLITE_DONE on success.
+    int step() { return m_ok ? sqlite3_step(m_stmt) : SQLITE_MISUSE; }
+
+private:
+    sqlite3_stmt *m_stmt = nullptr;
+    bool m_ok = false;
+};
+
 namespace {
-QAtomicInteger<quint64> g_connectionSerial;
-
-bool fail(QString *error, const QString &message)
+QString columnText(sqlite3_stmt *stmt, int column)
 {
-    if (error)
-        *error = message;
-    return false;
-}
-
-QString describe(const QSqlError &e)
-{
-    return e.text().isEmpty() ? u"unknown SQLite error"_s : e.text();
+    const auto *text = reinterpret_cast<const char *>(sqlite3_column_text(stmt, column));
+    return QString::fromUtf8(text, sqlite3_column_bytes(stmt, column));
 }
 } // namespace
 
@@ -35,346 +60,385 @@ SqliteStore::~SqliteStore()
     close();
 }
 
+QString SqliteStore::lastError() const
+{
+    return m_db ? QString::fromUtf8(sqlite3_errmsg(m_db)) : u"the store is not open"_s;
+}
+
+bool SqliteStore::fail(QString *error, const QString &what) const
+{
+    if (error)
+        *error = u"%1 (%2): %3"_s.arg(what, m_path, lastError());
+    return false;
+}
+
+bool SqliteStore::exec(const char *sql, QString *error)
+{
+    char *message = nullptr;
+    if (sqlite3_exec(m_db, sql, nullptr, nullptr, &message) == SQLITE_OK)
+        return true;
+    if (error)
+        *error =
+            u"%1 failed on %2: %3"_s.arg(QString::fromUtf8(sql).left(60), m_path, QString::fromUtf8(message));
+    sqlite3_free(message);
+    return false;
+}
+
 bool SqliteStore::open(QString *error)
 {
     const QFileInfo info(m_path);
-    if (!QDir().mkpath(info.absolutePath()))
-        return fail(error, u"cannot create the folder %1"_s.arg(info.absolutePath()));
-
-    m_connectionName = u"votedesk-store-%1"_s.arg(g_connectionSerial.fetchAndAddRelaxed(1));
-    QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, m_connectionName);
-    db.setDatabaseName(m_path);
-    if (!db.open())
-        return fail(error, u"cannot open %1: %2"_s.arg(m_path, describe(db.lastError())));
+    if (!QDir().mkpath(info.absolutePath())) {
+        if (error)
+            *error = u"cannot create the folder %1"_s.arg(info.absolutePath());
+        return false;
+    }
+    // NOMUTEX: one thread owns the connection (the journal writer), so SQLite's own
+    // connection mutex would only cost time.
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(QFile::encodeName(m_path).constData(), &m_db, flags, nullptr) != SQLITE_OK) {
+        fail(error, u"cannot open the database"_s);
+        close();
+        return false;
+    }
+    sqlite3_extended_result_codes(m_db, 1);
 
     // WAL: readers never block the writer and a commit is one sequential append.
     // synchronous=FULL fsyncs the WAL on every commit (the 202 promise, DESIGN.md §2);
     // NORMAL survives a process crash but not a power cut. A large autocheckpoint keeps
     // checkpoints out of the way of the commit path (DESIGN.md §6).
-    const QString synchronous = m_durability == Durability::Full ? u"FULL"_s : u"NORMAL"_s;
-    QSqlQuery pragma(db);
-    if (!pragma.exec(u"PRAGMA journal_mode=WAL"_s) || !pragma.next() ||
-        pragma.value(0).toString().compare(u"wal"_s, Qt::CaseInsensitive) != 0) {
-        return fail(error, u"cannot switch %1 to WAL mode: %2"_s.arg(m_path, describe(pragma.lastError())));
+    {
+        Statement mode(m_db, "PRAGMA journal_mode=WAL");
+        if (mode.step() != SQLITE_ROW ||
+            QByteArray(reinterpret_cast<const char *>(sqlite3_column_text(mode.get(), 0))).toLower() !=
+                "wal") {
+            fail(error, u"cannot switch to WAL mode"_s);
+            close();
+            return false;
+        }
     }
-    pragma.finish();
-    if (!exec(u"PRAGMA synchronous="_s + synchronous, error) ||
-        !exec(u"PRAGMA wal_autocheckpoint=20000"_s, error) || !exec(u"PRAGMA cache_size=-65536"_s, error) ||
-        !exec(u"PRAGMA busy_timeout=5000"_s, error)) {
+    const char *synchronous =
+        m_durability == Durability::Full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+    if (!exec(synchronous, error) || !exec("PRAGMA wal_autocheckpoint=20000", error) ||
+        !exec("PRAGMA cache_size=-65536", error) || !exec("PRAGMA busy_timeout=5000", error) ||
+        !migrate(error)) {
+        close();
         return false;
     }
-    if (!migrate(error))
-        return false;
 
-    m_insertVote = std::make_unique<QSqlQuery>(db);
-    if (!m_insertVote->prepare(u"INSERT INTO votes(seq, session_id, voter, option, received_at_ms) "
-                               u"VALUES (?, ?, ?, ?, ?)"_s)) {
-        return fail(error, u"cannot prepare the vote insert: %1"_s.arg(describe(m_insertVote->lastError())));
+    const bool prepared =
+        sqlite3_prepare_v3(
+            m_db, "INSERT INTO votes (seq, session_id, voter, option, received_at_ms) VALUES (?, ?, ?, ?, ?)",
+            -1, SQLITE_PREPARE_PERSISTENT, &m_insertVote, nullptr) == SQLITE_OK &&
+        sqlite3_prepare_v3(m_db, "BEGIN IMMEDIATE", -1, SQLITE_PREPARE_PERSISTENT, &m_begin, nullptr) ==
+            SQLITE_OK &&
+        sqlite3_prepare_v3(m_db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &m_commit, nullptr) == SQLITE_OK &&
+        sqlite3_prepare_v3(m_db, "ROLLBACK", -1, SQLITE_PREPARE_PERSISTENT, &m_rollback, nullptr) ==
+            SQLITE_OK;
+    if (!prepared) {
+        fail(error, u"cannot prepare the vote log statements"_s);
+        close();
+        return false;
     }
     return true;
 }
 
 void SqliteStore::close()
 {
-    if (m_connectionName.isEmpty())
-        return;
-    m_insertVote.reset();
-    {
-        QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
-        if (db.isOpen())
-            db.close();
+    for (sqlite3_stmt **stmt : {&m_insertVote, &m_begin, &m_commit, &m_rollback}) {
+        sqlite3_finalize(*stmt);
+        *stmt = nullptr;
     }
-    QSqlDatabase::removeDatabase(m_connectionName);
-    m_connectionName.clear();
-}
-
-bool SqliteStore::exec(const QString &sql, QString *error)
-{
-    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-    if (!query.exec(sql))
-        return fail(error, u"%1 failed on %2: %3"_s.arg(sql.left(60), m_path, describe(query.lastError())));
-    return true;
+    if (m_db) {
+        sqlite3_close_v2(m_db);
+        m_db = nullptr;
+    }
 }
 
 bool SqliteStore::migrate(QString *error)
 {
-    QSqlQuery version(QSqlDatabase::database(m_connectionName, false));
-    if (!version.exec(u"PRAGMA user_version"_s) || !version.next())
-        return fail(error, u"cannot read the schema version of %1"_s.arg(m_path));
-    const int current = version.value(0).toInt();
-    version.finish(); // an unfinished statement would block the schema transaction's commit
+    int current = 0;
+    {
+        Statement version(m_db, "PRAGMA user_version");
+        if (version.step() != SQLITE_ROW)
+            return fail(error, u"cannot read the schema version"_s);
+        current = sqlite3_column_int(version.get(), 0);
+    }
     if (current > SchemaVersion) {
-        return fail(error,
-                    u"%1 was written by a newer votedesk (schema %2, this build knows %3)"_s.arg(m_path)
-                        .arg(current)
-                        .arg(SchemaVersion));
+        if (error) {
+            *error = u"%1 was written by a newer votedesk (schema %2, this build knows %3)"_s.arg(m_path)
+                         .arg(current)
+                         .arg(SchemaVersion);
+        }
+        return false;
     }
     if (current == SchemaVersion)
         return true;
 
-    const QString statements[] = {
-        u"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"_s,
-        u"CREATE TABLE IF NOT EXISTS sessions (id INTEGER PRIMARY KEY, definition TEXT NOT NULL, "
-        u"state TEXT NOT NULL, length_ms INTEGER NOT NULL, opened_at_ms INTEGER NOT NULL DEFAULT 0, "
-        u"closes_at_ms INTEGER NOT NULL DEFAULT 0, closed_at_ms INTEGER NOT NULL DEFAULT 0, "
-        u"created_at_ms INTEGER NOT NULL DEFAULT 0)"_s,
+    const char *const statements[] = {
+        "BEGIN",
+        "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS sessions (id INTEGER PRIMARY KEY, definition TEXT NOT NULL, "
+        "state TEXT NOT NULL, length_ms INTEGER NOT NULL, opened_at_ms INTEGER NOT NULL DEFAULT 0, "
+        "closes_at_ms INTEGER NOT NULL DEFAULT 0, closed_at_ms INTEGER NOT NULL DEFAULT 0, "
+        "created_at_ms INTEGER NOT NULL DEFAULT 0)",
         // The vote log: append-only, seq is the order in which votes were accepted.
-        u"CREATE TABLE IF NOT EXISTS votes (seq INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, "
-        u"voter TEXT NOT NULL, option TEXT NOT NULL, received_at_ms INTEGER NOT NULL)"_s,
+        "CREATE TABLE IF NOT EXISTS votes (seq INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, "
+        "voter TEXT NOT NULL, option TEXT NOT NULL, received_at_ms INTEGER NOT NULL)",
         // Both columns only grow, so inserts land on the right edge of the index.
-        u"CREATE INDEX IF NOT EXISTS votes_by_session ON votes (session_id, seq)"_s,
-        u"CREATE TABLE IF NOT EXISTS counters (session_id INTEGER NOT NULL, name TEXT NOT NULL, "
-        u"value INTEGER NOT NULL, PRIMARY KEY (session_id, name)) WITHOUT ROWID"_s,
-        u"CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, "
-        u"at_ms INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL)"_s,
-        u"PRAGMA user_version = %1"_s.arg(SchemaVersion),
+        "CREATE INDEX IF NOT EXISTS votes_by_session ON votes (session_id, seq)",
+        "CREATE TABLE IF NOT EXISTS counters (session_id INTEGER NOT NULL, name TEXT NOT NULL, "
+        "value INTEGER NOT NULL, PRIMARY KEY (session_id, name)) WITHOUT ROWID",
+        "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, "
+        "at_ms INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL)",
+        "PRAGMA user_version = 1",
+        "COMMIT",
     };
-    QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
-    if (!db.transaction())
-        return fail(error, u"cannot start the schema transaction on %1"_s.arg(m_path));
-    for (const QString &sql : statements) {
+    for (const char *sql : statements) {
         if (!exec(sql, error)) {
-            db.rollback();
+            exec("ROLLBACK", nullptr);
             return false;
         }
     }
-    if (!db.commit())
-        return fail(error, u"cannot commit the schema of %1: %2"_s.arg(m_path, describe(db.lastError())));
     return true;
 }
 
-std::optional<SessionRecord> SqliteStore::recordFrom(QSqlQuery &query, QString *error)
+std::optional<SessionRecord> SqliteStore::recordFrom(sqlite3_stmt *row, QString *error)
 {
     SessionRecord record;
+    const qint64 id = sqlite3_column_int64(row, 0);
     QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(query.value(1).toString().toUtf8(), &parseError);
+    const QJsonDocument doc = QJsonDocument::fromJson(columnText(row, 1).toUtf8(), &parseError);
     QString problem;
     if (!doc.isObject() || !SessionDefinition::fromJson(doc.object(), &record.definition, &problem)) {
-        fail(error, u"session %1 in %2 is unreadable: %3"_s.arg(query.value(0).toLongLong())
-                        .arg(m_path, problem.isEmpty() ? parseError.errorString() : problem));
+        if (error) {
+            *error = u"session %1 in %2 is unreadable: %3"_s.arg(id).arg(
+                m_path, problem.isEmpty() ? parseError.errorString() : problem);
+        }
         return std::nullopt;
     }
-    record.definition.id = query.value(0).toLongLong();
-    if (!parseWindowState(query.value(2).toString(), &record.window.state)) {
-        fail(error, u"session %1 has an unknown state \"%2\""_s.arg(record.definition.id)
-                        .arg(query.value(2).toString()));
+    record.definition.id = id;
+    if (!parseWindowState(columnText(row, 2), &record.window.state)) {
+        if (error)
+            *error = u"session %1 has an unknown state \"%2\""_s.arg(id).arg(columnText(row, 2));
         return std::nullopt;
     }
-    record.window.lengthMs = query.value(3).toLongLong();
-    record.window.openedAtMs = query.value(4).toLongLong();
-    record.window.closesAtMs = query.value(5).toLongLong();
-    record.window.closedAtMs = query.value(6).toLongLong();
-    record.createdAtMs = query.value(7).toLongLong();
+    record.window.lengthMs = sqlite3_column_int64(row, 3);
+    record.window.openedAtMs = sqlite3_column_int64(row, 4);
+    record.window.closesAtMs = sqlite3_column_int64(row, 5);
+    record.window.closedAtMs = sqlite3_column_int64(row, 6);
+    record.createdAtMs = sqlite3_column_int64(row, 7);
     return record;
 }
 
 std::optional<SessionRecord> SqliteStore::loadSession(qint64 sessionId, QString *error)
 {
-    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-    query.prepare(u"SELECT id, definition, state, length_ms, opened_at_ms, closes_at_ms, closed_at_ms, "
-                  u"created_at_ms FROM sessions WHERE id = ?"_s);
-    query.addBindValue(sessionId);
-    if (!query.exec()) {
-        fail(error, u"cannot read session %1: %2"_s.arg(sessionId).arg(describe(query.lastError())));
-        return std::nullopt;
+    Statement query(m_db,
+                    "SELECT id, definition, state, length_ms, opened_at_ms, closes_at_ms, closed_at_ms, "
+                    "created_at_ms FROM sessions WHERE id = ?");
+    query.bind(1, sessionId);
+    const int rc = query.step();
+    if (rc == SQLITE_ROW)
+        return recordFrom(query.get(), error);
+    if (rc == SQLITE_DONE) {
+        if (error)
+            *error = u"session %1 is not in %2"_s.arg(sessionId).arg(m_path);
+    } else {
+        fail(error, u"cannot read session %1"_s.arg(sessionId));
     }
-    if (!query.next()) {
-        fail(error, u"session %1 is not in %2"_s.arg(sessionId).arg(m_path));
-        return std::nullopt;
-    }
-    return recordFrom(query, error);
+    return std::nullopt;
 }
 
 QList<SessionRecord> SqliteStore::loadSessions(QString *error)
 {
     QList<SessionRecord> records;
-    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-    if (!query.exec(u"SELECT id, definition, state, length_ms, opened_at_ms, closes_at_ms, closed_at_ms, "
-                    u"created_at_ms FROM sessions ORDER BY id"_s)) {
-        fail(error, u"cannot list sessions: %1"_s.arg(describe(query.lastError())));
-        return records;
-    }
-    while (query.next()) {
-        if (auto record = recordFrom(query, error))
+    Statement query(m_db,
+                    "SELECT id, definition, state, length_ms, opened_at_ms, closes_at_ms, closed_at_ms, "
+                    "created_at_ms FROM sessions ORDER BY id");
+    int rc;
+    while ((rc = query.step()) == SQLITE_ROW) {
+        if (auto record = recordFrom(query.get(), error))
             records.append(*record);
     }
+    if (rc != SQLITE_DONE)
+        fail(error, u"cannot list sessions"_s);
     return records;
 }
 
 bool SqliteStore::saveSession(const SessionRecord &record, QString *error)
 {
-    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-    query.prepare(u"INSERT OR REPLACE INTO sessions (id, definition, state, length_ms, opened_at_ms, "
-                  u"closes_at_ms, closed_at_ms, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"_s);
-    query.addBindValue(record.definition.id);
-    query.addBindValue(
-        QString::fromUtf8(QJsonDocument(record.definition.toJson()).toJson(QJsonDocument::Compact)));
-    query.addBindValue(windowStateName(record.window.state));
-    query.addBindValue(record.window.lengthMs);
-    query.addBindValue(record.window.openedAtMs);
-    query.addBindValue(record.window.closesAtMs);
-    query.addBindValue(record.window.closedAtMs);
-    query.addBindValue(record.createdAtMs);
-    if (!query.exec())
-        return fail(
-            error,
-            u"cannot save session %1: %2"_s.arg(record.definition.id).arg(describe(query.lastError())));
+    Statement query(m_db, "INSERT OR REPLACE INTO sessions (id, definition, state, length_ms, opened_at_ms, "
+                          "closes_at_ms, closed_at_ms, created_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    query.bind(1, record.definition.id);
+    query.bind(2,
+               QString::fromUtf8(QJsonDocument(record.definition.toJson()).toJson(QJsonDocument::Compact)));
+    query.bind(3, windowStateName(record.window.state));
+    query.bind(4, record.window.lengthMs);
+    query.bind(5, record.window.openedAtMs);
+    query.bind(6, record.window.closesAtMs);
+    query.bind(7, record.window.closedAtMs);
+    query.bind(8, record.createdAtMs);
+    if (query.step() != SQLITE_DONE)
+        return fail(error, u"cannot save session %1"_s.arg(record.definition.id));
     return true;
 }
 
 qint64 SqliteStore::currentSessionId(QString *error)
 {
-    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-    if (!query.exec(u"SELECT value FROM meta WHERE key = 'current_session'"_s)) {
-        fail(error, u"cannot read the current session: %1"_s.arg(describe(query.lastError())));
-        return 0;
-    }
-    return query.next() ? query.value(0).toLongLong() : 0;
+    Statement query(m_db, "SELECT value FROM meta WHERE key = 'current_session'");
+    const int rc = query.step();
+    if (rc == SQLITE_ROW)
+        return columnText(query.get(), 0).toLongLong();
+    if (rc != SQLITE_DONE)
+        fail(error, u"cannot read the current session"_s);
+    return 0;
 }
 
 bool SqliteStore::setCurrentSessionId(qint64 sessionId, QString *error)
 {
-    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-    query.prepare(u"INSERT OR REPLACE INTO meta (key, value) VALUES ('current_session', ?)"_s);
-    query.addBindValue(QString::number(sessionId));
-    if (!query.exec())
-        return fail(error, u"cannot set the current session: %1"_s.arg(describe(query.lastError())));
+    Statement query(m_db, "INSERT OR REPLACE INTO meta (key, value) VALUES ('current_session', ?)");
+    query.bind(1, QString::number(sessionId));
+    if (query.step() != SQLITE_DONE)
+        return fail(error, u"cannot set the current session"_s);
     return true;
 }
 
 qint64 SqliteStore::maxSessionId(QString *error)
 {
-    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-    if (!query.exec(u"SELECT COALESCE(MAX(id), 0) FROM sessions"_s) || !query.next()) {
-        fail(error, u"cannot read session ids: %1"_s.arg(describe(query.lastError())));
+    Statement query(m_db, "SELECT COALESCE(MAX(id), 0) FROM sessions");
+    if (query.step() != SQLITE_ROW) {
+        fail(error, u"cannot read session ids"_s);
         return -1;
     }
-    return query.value(0).toLongLong();
+    return sqlite3_column_int64(query.get(), 0);
 }
 
 bool SqliteStore::appendVotes(const std::vector<VoteRow> &rows, QString *error)
 {
-    QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
     if (!m_insertVote)
-        return fail(error, u"the store %1 is not open"_s.arg(m_path));
-    if (!db.transaction())
-        return fail(error, u"cannot begin a transaction on %1: %2"_s.arg(m_path, describe(db.lastError())));
+        return fail(error, u"the store is not open"_s);
+    const int began = sqlite3_step(m_begin);
+    sqlite3_reset(m_begin);
+    if (began != SQLITE_DONE)
+        return fail(error, u"cannot begin a transaction"_s);
     for (const VoteRow &row : rows) {
-        m_insertVote->bindValue(0, row.seq);
-        m_insertVote->bindValue(1, row.sessionId);
-        m_insertVote->bindValue(2, row.voter);
-        m_insertVote->bindValue(3, row.option);
-        m_insertVote->bindValue(4, row.receivedAtMs);
-        if (!m_insertVote->exec()) {
-            const QString message = describe(m_insertVote->lastError());
-            db.rollback();
-            return fail(error, u"cannot append vote %1 to %2: %3"_s.arg(row.seq).arg(m_path, message));
+        // SQLITE_STATIC: the views outlive the step; nothing is copied twice.
+        sqlite3_bind_int64(m_insertVote, 1, row.seq);
+        sqlite3_bind_int64(m_insertVote, 2, row.sessionId);
+        sqlite3_bind_text(m_insertVote, 3, row.voter.data(), int(row.voter.size()), SQLITE_STATIC);
+        sqlite3_bind_text(m_insertVote, 4, row.option.data(), int(row.option.size()), SQLITE_STATIC);
+        sqlite3_bind_int64(m_insertVote, 5, row.receivedAtMs);
+        const int rc = sqlite3_step(m_insertVote);
+        sqlite3_reset(m_insertVote);
+        if (rc != SQLITE_DONE) {
+            const QString message = lastError();
+            sqlite3_step(m_rollback);
+            sqlite3_reset(m_rollback);
+            if (error)
+                *error = u"cannot append vote %1 to %2: %3"_s.arg(row.seq).arg(m_path, message);
+            return false;
         }
     }
-    if (!db.commit()) {
-        const QString message = describe(db.lastError());
-        db.rollback();
-        return fail(error, u"cannot commit %1 votes to %2: %3"_s.arg(rows.size()).arg(m_path, message));
+    sqlite3_clear_bindings(m_insertVote);
+    const int committed = sqlite3_step(m_commit);
+    sqlite3_reset(m_commit);
+    if (committed != SQLITE_DONE) {
+        const QString message = lastError();
+        if (!sqlite3_get_autocommit(m_db)) {
+            sqlite3_step(m_rollback);
+            sqlite3_reset(m_rollback);
+        }
+        if (error)
+            *error = u"cannot commit %1 votes to %2: %3"_s.arg(rows.size()).arg(m_path, message);
+        return false;
     }
     return true;
 }
 
 qint64 SqliteStore::maxVoteSeq(QString *error)
 {
-    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-    if (!query.exec(u"SELECT COALESCE(MAX(seq), 0) FROM votes"_s) || !query.next()) {
-        fail(error, u"cannot read the vote log: %1"_s.arg(describe(query.lastError())));
+    Statement query(m_db, "SELECT COALESCE(MAX(seq), 0) FROM votes");
+    if (query.step() != SQLITE_ROW) {
+        fail(error, u"cannot read the vote log"_s);
         return -1;
     }
-    return query.value(0).toLongLong();
+    return sqlite3_column_int64(query.get(), 0);
 }
 
 bool SqliteStore::forEachVote(qint64 sessionId, const std::function<void(const VoteRow &)> &visit,
                               QString *error)
 {
-    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-    query.setForwardOnly(true);
-    query.prepare(
-        u"SELECT seq, voter, option, received_at_ms FROM votes WHERE session_id = ? ORDER BY seq"_s);
-    query.addBindValue(sessionId);
-    if (!query.exec())
-        return fail(error, u"cannot read the vote log: %1"_s.arg(describe(query.lastError())));
+    Statement query(m_db,
+                    "SELECT seq, voter, option, received_at_ms FROM votes WHERE session_id = ? ORDER BY seq");
+    query.bind(1, sessionId);
     VoteRow row;
     row.sessionId = sessionId;
-    while (query.next()) {
-        row.seq = query.value(0).toLongLong();
-        row.voter = query.value(1).toString();
-        row.option = query.value(2).toString();
-        row.receivedAtMs = query.value(3).toLongLong();
+    int rc;
+    while ((rc = query.step()) == SQLITE_ROW) {
+        sqlite3_stmt *stmt = query.get();
+        row.seq = sqlite3_column_int64(stmt, 0);
+        row.voter = QByteArrayView(reinterpret_cast<const char *>(sqlite3_column_text(stmt, 1)),
+                                   sqlite3_column_bytes(stmt, 1));
+        row.option = QByteArrayView(reinterpret_cast<const char *>(sqlite3_column_text(stmt, 2)),
+                                    sqlite3_column_bytes(stmt, 2));
+        row.receivedAtMs = sqlite3_column_int64(stmt, 3);
         visit(row);
     }
-    if (query.lastError().isValid())
-        return fail(error, u"reading the vote log stopped: %1"_s.arg(describe(query.lastError())));
+    if (rc != SQLITE_DONE)
+        return fail(error, u"reading the vote log stopped"_s);
     return true;
 }
 
 qint64 SqliteStore::voteCount(qint64 sessionId, QString *error)
 {
-    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-    query.prepare(u"SELECT COUNT(*) FROM votes WHERE session_id = ?"_s);
-    query.addBindValue(sessionId);
-    if (!query.exec() || !query.next()) {
-        fail(error, u"cannot count votes: %1"_s.arg(describe(query.lastError())));
+    Statement query(m_db, "SELECT COUNT(*) FROM votes WHERE session_id = ?");
+    query.bind(1, sessionId);
+    if (query.step() != SQLITE_ROW) {
+        fail(error, u"cannot count votes"_s);
         return -1;
     }
-    return query.value(0).toLongLong();
+    return sqlite3_column_int64(query.get(), 0);
 }
 
 QMap<QString, qint64> SqliteStore::loadCounters(qint64 sessionId, QString *error)
 {
     QMap<QString, qint64> counters;
-    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-    query.prepare(u"SELECT name, value FROM counters WHERE session_id = ?"_s);
-    query.addBindValue(sessionId);
-    if (!query.exec()) {
-        fail(error, u"cannot read counters: %1"_s.arg(describe(query.lastError())));
-        return counters;
-    }
-    while (query.next())
-        counters.insert(query.value(0).toString(), query.value(1).toLongLong());
+    Statement query(m_db, "SELECT name, value FROM counters WHERE session_id = ?");
+    query.bind(1, sessionId);
+    int rc;
+    while ((rc = query.step()) == SQLITE_ROW)
+        counters.insert(columnText(query.get(), 0), sqlite3_column_int64(query.get(), 1));
+    if (rc != SQLITE_DONE)
+        fail(error, u"cannot read counters"_s);
     return counters;
 }
 
 bool SqliteStore::saveCounters(qint64 sessionId, const QMap<QString, qint64> &counters, QString *error)
 {
-    QSqlDatabase db = QSqlDatabase::database(m_connectionName, false);
-    if (!db.transaction())
-        return fail(error, u"cannot begin a transaction on %1: %2"_s.arg(m_path, describe(db.lastError())));
-    QSqlQuery query(db);
-    query.prepare(u"INSERT OR REPLACE INTO counters (session_id, name, value) VALUES (?, ?, ?)"_s);
+    if (!exec("BEGIN", error))
+        return false;
     for (auto it = counters.cbegin(); it != counters.cend(); ++it) {
-        query.bindValue(0, sessionId);
-        query.bindValue(1, it.key());
-        query.bindValue(2, it.value());
-        if (!query.exec()) {
-            const QString message = describe(query.lastError());
-            db.rollback();
-            return fail(error, u"cannot save counters: %1"_s.arg(message));
+        Statement query(m_db, "INSERT OR REPLACE INTO counters (session_id, name, value) VALUES (?, ?, ?)");
+        query.bind(1, sessionId);
+        query.bind(2, it.key());
+        query.bind(3, it.value());
+        if (query.step() != SQLITE_DONE) {
+            fail(error, u"cannot save counters"_s);
+            exec("ROLLBACK", nullptr);
+            return false;
         }
     }
-    if (!db.commit()) {
-        const QString message = describe(db.lastError());
-        db.rollback();
-        return fail(error, u"cannot commit counters: %1"_s.arg(message));
-    }
-    return true;
+    return exec("COMMIT", error);
 }
 
 bool SqliteStore::appendEvent(qint64 sessionId, qint64 atMs, const QString &kind, const QString &detail,
                               QString *error)
 {
-    QSqlQuery query(QSqlDatabase::database(m_connectionName, false));
-    query.prepare(u"INSERT INTO events (session_id, at_ms, kind, detail) VALUES (?, ?, ?, ?)"_s);
-    query.addBindValue(sessionId);
-    query.addBindValue(atMs);
-    query.addBindValue(kind);
-    query.addBindValue(detail);
-    if (!query.exec())
-        return fail(error, u"cannot log event %1: %2"_s.arg(kind, describe(query.lastError())));
+    Statement query(m_db, "INSERT INTO events (session_id, at_ms, kind, detail) VALUES (?, ?, ?, ?)");
+    query.bind(1, sessionId);
+    query.bind(2, atMs);
+    query.bind(3, kind);
+    query.bind(4, detail);
+    if (query.step() != SQLITE_DONE)
+        return fail(error, u"cannot log event %1"_s.arg(kind));
     return true;
 }

@@ -1,15 +1,14 @@
 #pragma once
 
-#include <memory>
-
-#include <QSqlDatabase>
-#include <QSqlQuery>
-
 #include "store/votestore.h"
 
-// The embedded store: one SQLite file in WAL mode, written through one connection.
-// The vote log is append-only (no upsert on the hot path: dedup state lives in memory and
-// is rebuilt from the log on start, DESIGN.md §6).
+struct sqlite3;
+struct sqlite3_stmt;
+
+// The embedded store: one SQLite file in WAL mode, written through one connection with
+// SQLite's C API (QtSql's per-value QVariant boxing costs more than the insert itself on the
+// hot path). The vote log is append-only (no upsert: dedup state lives in memory and is
+// rebuilt from the log on start, DESIGN.md §6).
 class SqliteStore final : public VoteStore
 {
 public:
@@ -44,12 +43,18 @@ public:
     static constexpr int SchemaVersion = 1;
 
 private:
-    bool exec(const QString &sql, QString *error);
+    class Statement;
+    bool exec(const char *sql, QString *error);
     bool migrate(QString *error);
-    std::optional<SessionRecord> recordFrom(QSqlQuery &query, QString *error);
+    QString lastError() const;
+    bool fail(QString *error, const QString &what) const;
+    std::optional<SessionRecord> recordFrom(sqlite3_stmt *row, QString *error);
 
     const QString m_path;
     const Durability m_durability;
-    QString m_connectionName;
-    std::unique_ptr<QSqlQuery> m_insertVote; // prepared once; the hot path of the writer
+    sqlite3 *m_db = nullptr;
+    sqlite3_stmt *m_insertVote = nullptr; // prepared once: the writer's hot path
+    sqlite3_stmt *m_begin = nullptr;
+    sqlite3_stmt *m_commit = nullptr;
+    sqlite3_stmt *m_rollback = nullptr;
 };

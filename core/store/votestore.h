@@ -12,13 +12,15 @@
 #include "session/votingwindow.h"
 
 // A vote as the journal writes it. seq is the log order: the exact result is recomputed by
-// replaying the log in seq order.
+// replaying the log in seq order. The text fields are views: when writing, into the caller's
+// votes for the duration of appendVotes(); when reading, into the store's row for the
+// duration of the visit.
 struct VoteRow
 {
     qint64 seq = 0;
     qint64 sessionId = 0;
-    QString voter;
-    QString option; // the option key
+    QByteArrayView voter;  // ASCII, 1-64 bytes
+    QByteArrayView option; // the option key, UTF-8
     qint64 receivedAtMs = 0;
 };
 

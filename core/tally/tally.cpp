@@ -2,37 +2,15 @@
 
 Tally::Tally(qint64 sessionId, int optionCount, VotePolicy policy)
     : m_sessionId(sessionId)
-    , m_policy(policy)
-    , m_raw(std::size_t(optionCount), 0)
-    , m_exact(std::size_t(optionCount), 0)
+    , m_ledger(policy)
+    , m_counts(optionCount)
 {}
 
-void Tally::apply(const QString &voter, int optionIndex)
+void Tally::apply(QByteArrayView voter, int optionIndex)
 {
-    Q_ASSERT(optionIndex >= 0 && std::size_t(optionIndex) < m_raw.size());
-    ++m_raw[std::size_t(optionIndex)];
-    ++m_accepted;
+    Q_ASSERT(optionIndex >= 0 && std::size_t(optionIndex) < m_counts.raw.size());
+    m_ledger.apply(voter, optionIndex, m_counts);
     ++m_version;
-
-    auto it = m_lastChoice.find(voter);
-    if (it == m_lastChoice.end()) {
-        m_lastChoice.insert(voter, optionIndex);
-        ++m_exact[std::size_t(optionIndex)];
-        return;
-    }
-    switch (m_policy) {
-    case VotePolicy::LastWins:
-        --m_exact[std::size_t(*it)];
-        ++m_exact[std::size_t(optionIndex)];
-        *it = optionIndex;
-        break;
-    case VotePolicy::FirstWins:
-        break; // the first ballot stands
-    case VotePolicy::Unlimited:
-        ++m_exact[std::size_t(optionIndex)];
-        *it = optionIndex;
-        break;
-    }
 }
 
 TallySnapshot Tally::snapshot(qint64 nowMs) const
@@ -41,9 +19,9 @@ TallySnapshot Tally::snapshot(qint64 nowMs) const
     s.sessionId = m_sessionId;
     s.version = m_version;
     s.takenAtMs = nowMs;
-    s.raw = m_raw;
-    s.exact = m_exact;
-    s.accepted = m_accepted;
-    s.uniqueVoters = m_lastChoice.size();
+    s.raw = m_counts.raw;
+    s.exact = m_counts.exact;
+    s.accepted = m_counts.accepted;
+    s.uniqueVoters = m_counts.uniqueVoters;
     return s;
 }

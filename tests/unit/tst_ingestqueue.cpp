@@ -4,6 +4,7 @@
 #include <QTest>
 
 #include "ingest/ingestqueue.h"
+#include "tally/votertable.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -12,19 +13,34 @@ class TestIngestQueue final : public QObject
     Q_OBJECT
 
 private:
-    static PendingVote vote(qint64 session, qint64 at, const QString &voter = u"v"_s)
+    static PendingVote vote(qint64 session, qint64 at, const QByteArray &voter = "v")
     {
         PendingVote v;
         v.sessionId = session;
         v.optionIndex = 0;
-        v.voter = voter;
+        v.voter = VoterId::from(voter);
+        v.voterHash = VoterTable::hashOf(voter);
         v.receivedAtMs = at;
+        v.receivedNs = at * 1'000'000;
         return v;
     }
 
     static IngestQueue::Admission open(qint64 session, qint64 from, qint64 until)
     {
         return {session, WindowState::Open, from, until};
+    }
+
+    // Everything in every shard, in shard order.
+    static std::vector<IngestQueue::Item> takeAll(IngestQueue &queue)
+    {
+        std::vector<IngestQueue::Item> all;
+        std::vector<IngestQueue::Item> one;
+        for (int s = 0; s < IngestQueue::ShardCount; ++s) {
+            queue.take(s, one);
+            for (auto &item : one)
+                all.push_back(std::move(item));
+        }
+        return all;
     }
 
 private Q_SLOTS:
@@ -43,98 +59,137 @@ private Q_SLOTS:
         queue.setAdmission({1, WindowState::Closing, 100, 0});
         QCOMPARE(queue.pushVote(vote(1, 150)), R::WindowClosed);
         QCOMPARE(queue.depth(), 2);
+        QCOMPARE(queue.admission().state, WindowState::Closing);
     }
 
-    void fullQueueRefusesWithoutDropping()
+    void fullQueueRefusesUntilVotesAreAnswered()
     {
         IngestQueue queue(3);
         queue.setAdmission(open(1, 0, 1000));
         for (int i = 0; i < 3; ++i)
-            QCOMPARE(queue.pushVote(vote(1, i)), IngestQueue::PushResult::Accepted);
-        QCOMPARE(queue.pushVote(vote(1, 4)), IngestQueue::PushResult::Full);
+            QCOMPARE(queue.pushVote(vote(1, i, "v" + QByteArray::number(i))),
+                     IngestQueue::PushResult::Accepted);
+        QCOMPARE(queue.pushVote(vote(1, 4, "x")), IngestQueue::PushResult::Full);
         QCOMPARE(queue.depth(), 3);
-        // Commands are never refused, even when the votes fill the queue.
-        queue.pushCommand({u"c"_s, [] {
-                           }});
-        const auto batch = queue.popBatch(100, 0);
-        QCOMPARE(batch.size(), std::size_t(4));
-        QCOMPARE(queue.depth(), 0);
-        QCOMPARE(queue.pushVote(vote(1, 5)), IngestQueue::PushResult::Accepted);
+        // Taking votes out of the shards does not free their places: they are not answered yet.
+        QCOMPARE(takeAll(queue).size(), std::size_t(3));
+        QCOMPARE(queue.pushVote(vote(1, 5, "y")), IngestQueue::PushResult::Full);
+        queue.release(2);
+        QCOMPARE(queue.depth(), 1);
+        QCOMPARE(queue.pushVote(vote(1, 6, "z")), IngestQueue::PushResult::Accepted);
+        // Shutting down refuses everything as Full (503: retry shortly).
+        queue.release(2);
+        queue.refuseAll(true);
+        QCOMPARE(queue.pushVote(vote(1, 7, "w")), IngestQueue::PushResult::Full);
     }
 
-    void batchesKeepOrderAndRespectTheLimit()
+    void aVotersVotesStayInOneShardInOrder()
     {
-        IngestQueue queue(100);
+        IngestQueue queue(1000);
         queue.setAdmission(open(1, 0, 1000));
-        for (int i = 0; i < 5; ++i)
-            queue.pushVote(vote(1, i, u"v%1"_s.arg(i)));
-        queue.pushCommand({u"mark"_s, [] {
-                           }});
-        for (int i = 5; i < 8; ++i)
-            queue.pushVote(vote(1, i, u"v%1"_s.arg(i)));
-
-        auto first = queue.popBatch(3, 0);
-        QCOMPARE(first.size(), std::size_t(3));
-        for (int i = 0; i < 3; ++i)
-            QCOMPARE(std::get<PendingVote>(first[std::size_t(i)]).voter, u"v%1"_s.arg(i));
-        auto second = queue.popBatch(3, 0);
-        // Two votes, the command (which does not count against the limit), one more vote.
-        QCOMPARE(second.size(), std::size_t(4));
-        QVERIFY(std::holds_alternative<WriterCommand>(second[2]));
-        QCOMPARE(std::get<PendingVote>(second[3]).voter, u"v5"_s);
-        QCOMPARE(queue.depth(), 2);
+        for (int i = 0; i < 50; ++i) {
+            queue.pushVote(vote(1, i, "alice"));
+            queue.pushVote(vote(1, i, "bob-" + QByteArray::number(i)));
+        }
+        const int shard = IngestQueue::shardOf(VoterTable::hashOf("alice"));
+        std::vector<IngestQueue::Item> items;
+        queue.take(shard, items);
+        qint64 last = -1;
+        int alices = 0;
+        for (const auto &item : items) {
+            const auto &v = std::get<PendingVote>(item);
+            QCOMPARE(IngestQueue::shardOf(v.voterHash), shard);
+            if (v.voter.view() == QByteArrayView("alice")) {
+                QVERIFY(v.receivedAtMs > last);
+                last = v.receivedAtMs;
+                ++alices;
+            }
+        }
+        QCOMPARE(alices, 50);
+        QVERIFY(!queue.hasItems(shard));
     }
 
-    void closeIsAtomicWithItsBarrier()
+    void markersFollowTheVotesOfEveryShard()
     {
-        // A vote is either before the barrier (admitted) or refused: never after it.
-        IngestQueue queue(1'000'000);
+        IngestQueue queue(1000);
+        std::atomic<int> wakes{0};
+        queue.setWakeHandler([&wakes](int) { wakes.fetch_add(1); });
+        queue.setAdmission(open(1, 0, 1000));
+        for (int i = 0; i < 200; ++i)
+            queue.pushVote(vote(1, 10, "voter-" + QByteArray::number(i)));
+        QCOMPARE(wakes.load(), 200);
+        IngestQueue::Marker marker;
+        marker.kind = IngestQueue::Marker::Kind::Barrier;
+        marker.id = 7;
+        queue.setAdmission({1, WindowState::Closing, 0, 0}, marker);
+        QCOMPARE(wakes.load(), 200 + IngestQueue::ShardCount);
+        QCOMPARE(queue.pushVote(vote(1, 10, "late")), IngestQueue::PushResult::WindowClosed);
+        int votes = 0;
+        for (int s = 0; s < IngestQueue::ShardCount; ++s) {
+            std::vector<IngestQueue::Item> items;
+            queue.take(s, items);
+            QVERIFY(!items.empty());
+            QVERIFY(std::holds_alternative<IngestQueue::Marker>(items.back())); // last in every shard
+            QCOMPARE(std::get<IngestQueue::Marker>(items.back()).id, quint64(7));
+            votes += int(items.size()) - 1;
+        }
+        QCOMPARE(votes, 200);
+    }
+
+    void closeIsAtomicWithItsMarker()
+    {
+        // Concurrent producers: a vote is either before its shard's marker (admitted) or
+        // refused — never after the marker.
+        IngestQueue queue(10'000'000);
         queue.setAdmission(open(1, 0, 1'000'000));
         std::atomic<bool> stop{false};
         std::atomic<int> accepted{0};
-        std::thread producer([&] {
-            for (int i = 0; !stop.load(); ++i) {
-                if (queue.pushVote(vote(1, 10)) == IngestQueue::PushResult::Accepted)
-                    accepted.fetch_add(1);
-                if (i > 200'000)
-                    break;
-            }
-        });
-        QTRY_VERIFY(accepted.load() > 100);
-        queue.setAdmission({1, WindowState::Closing, 0, 0}, WriterCommand{u"barrier"_s, [] {
-                                                                          }});
-        stop = true;
-        producer.join();
-        bool seenBarrier = false;
-        int votesBefore = 0;
-        for (auto &item : queue.popBatch(10'000'000, 0)) {
-            if (std::holds_alternative<WriterCommand>(item)) {
-                seenBarrier = true;
-                continue;
-            }
-            QVERIFY2(!seenBarrier, "a vote was queued after the close barrier");
-            ++votesBefore;
+        std::vector<std::thread> producers;
+        for (int t = 0; t < 4; ++t) {
+            producers.emplace_back([&, t] {
+                for (int i = 0; !stop.load() && i < 300'000; ++i) {
+                    const QByteArray id = "p" + QByteArray::number(t) + "-" + QByteArray::number(i);
+                    if (queue.pushVote(vote(1, 10, id)) == IngestQueue::PushResult::Accepted)
+                        accepted.fetch_add(1);
+                }
+            });
         }
-        QVERIFY(seenBarrier);
-        QCOMPARE(votesBefore, accepted.load());
+        QTRY_VERIFY(accepted.load() > 1000);
+        IngestQueue::Marker marker;
+        marker.id = 1;
+        queue.setAdmission({1, WindowState::Closing, 0, 0}, marker);
+        stop = true;
+        for (auto &p : producers)
+            p.join();
+        int before = 0;
+        for (int s = 0; s < IngestQueue::ShardCount; ++s) {
+            std::vector<IngestQueue::Item> items;
+            queue.take(s, items);
+            bool seenMarker = false;
+            for (const auto &item : items) {
+                if (std::holds_alternative<IngestQueue::Marker>(item)) {
+                    seenMarker = true;
+                    continue;
+                }
+                QVERIFY2(!seenMarker, "a vote was queued after the close marker");
+                ++before;
+            }
+            QVERIFY(seenMarker);
+        }
+        QCOMPARE(before, accepted.load());
+        QCOMPARE(queue.depth(), accepted.load());
     }
 
-    void popWaitsForWorkAndWakesOnShutdown()
+    void oldestAgeTracksTheFirstWaitingVote()
     {
-        IngestQueue queue(10);
+        IngestQueue queue(100);
         queue.setAdmission(open(1, 0, 1000));
-        std::atomic<int> got{-1};
-        std::thread consumer([&] { got = int(queue.popBatch(10, 30'000).size()); });
-        queue.pushVote(vote(1, 1));
-        QTRY_COMPARE(got.load(), 1);
-        consumer.join();
-
-        std::thread waiting([&] { got = int(queue.popBatch(10, 30'000).size()); });
-        queue.shutdown();
-        QTRY_COMPARE(got.load(), 0);
-        waiting.join();
-        QVERIFY(queue.isShutdown());
-        QCOMPARE(queue.pushVote(vote(1, 2)), IngestQueue::PushResult::Full);
+        QCOMPARE(queue.oldestAgeNs(5'000'000'000), 0);
+        queue.pushVote(vote(1, 100, "a")); // receivedNs = 100 ms
+        queue.pushVote(vote(1, 300, "b"));
+        QCOMPARE(queue.oldestAgeNs(1'000'000'000), 900'000'000);
+        takeAll(queue);
+        QCOMPARE(queue.oldestAgeNs(1'000'000'000), 0);
     }
 };
 

@@ -97,9 +97,16 @@ private Q_SLOTS:
         QString error;
         SqliteStore store(path(), Durability::Full);
         QVERIFY(store.open(&error));
+        // Rows view their text, so the bytes live in these lists for the call.
+        QList<QByteArray> voters;
+        QList<QByteArray> options;
+        for (int i = 1; i <= 1000; ++i) {
+            voters.append("voter-" + QByteArray::number(i));
+            options.append(QByteArray(1, char('A' + i % 4)));
+        }
         std::vector<VoteRow> batch;
         for (int i = 1; i <= 1000; ++i)
-            batch.push_back({i, i % 2 + 1, u"voter-%1"_s.arg(i), QString(QChar(u'A' + i % 4)), 10'000 + i});
+            batch.push_back({i, i % 2 + 1, voters[i - 1], options[i - 1], 10'000 + i});
         QVERIFY2(store.appendVotes(batch, &error), qPrintable(error));
         QCOMPARE(store.maxVoteSeq(&error), 1000);
         QCOMPARE(store.voteCount(1, &error), 500);
@@ -110,7 +117,8 @@ private Q_SLOTS:
             2,
             [&](const VoteRow &row) {
                 seqs.append(row.seq);
-                QCOMPARE(row.voter, u"voter-%1"_s.arg(row.seq));
+                QCOMPARE(row.voter.toByteArray(), "voter-" + QByteArray::number(row.seq));
+                QCOMPARE(row.option.toByteArray(), QByteArray(1, char('A' + row.seq % 4)));
                 QCOMPARE(row.receivedAtMs, 10'000 + row.seq);
             },
             &error));
@@ -124,15 +132,15 @@ private Q_SLOTS:
         QString error;
         SqliteStore store(path(), Durability::Full);
         QVERIFY(store.open(&error));
-        QVERIFY(store.appendVotes({{1, 1, u"a"_s, u"A"_s, 1}}, &error));
+        QVERIFY(store.appendVotes({{1, 1, "a", "A", 1}}, &error));
         // The second row reuses seq 1: the whole batch must be rolled back.
-        const std::vector<VoteRow> bad = {{2, 1, u"b"_s, u"B"_s, 2}, {1, 1, u"c"_s, u"C"_s, 3}};
+        const std::vector<VoteRow> bad = {{2, 1, "b", "B", 2}, {1, 1, "c", "C", 3}};
         QVERIFY(!store.appendVotes(bad, &error));
         QVERIFY(!error.isEmpty());
         QCOMPARE(store.voteCount(1, &error), 1);
         QCOMPARE(store.maxVoteSeq(&error), 1);
         // And the store is still usable afterwards.
-        QVERIFY2(store.appendVotes({{2, 1, u"b"_s, u"B"_s, 2}}, &error), qPrintable(error));
+        QVERIFY2(store.appendVotes({{2, 1, "b", "B", 2}}, &error), qPrintable(error));
         QCOMPARE(store.voteCount(1, &error), 2);
     }
 

@@ -46,7 +46,7 @@ private Q_SLOTS:
         QFETCH(int, option);
         const VoteValidator::Outcome outcome = VoteValidator::validate(mediaType, body, m_session);
         QVERIFY2(outcome.ok, qPrintable(outcome.message));
-        QCOMPARE(outcome.voter, voter);
+        QCOMPARE(QString::fromLatin1(outcome.voter.view()), voter);
         QCOMPARE(outcome.optionIndex, option);
     }
 
