@@ -7,6 +7,7 @@
 #include <QCoreApplication>
 #include <QDir>
 #include <QStandardPaths>
+#include <QThread>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -74,7 +75,19 @@ CommandLine CommandLine::parse(const QStringList &arguments, Outcome *outcome)
                                            u"votes"_s, u"100000"_s);
     const QCommandLineOption batchSize(u"batch-size"_s, u"Most votes per group commit (default 4096)."_s,
                                        u"votes"_s, u"4096"_s);
-    parser.addOptions({headless, port, bind, db, durability, queueCapacity, batchSize});
+    const QCommandLineOption batchWindow(u"batch-window-ms"_s,
+                                         u"Longest a group commit waits to fill up (default 0: it takes what "
+                                         u"queued while the previous commit ran)."_s,
+                                         u"ms"_s, u"0"_s);
+    const int cores = qMax(1, QThread::idealThreadCount());
+    const QCommandLineOption workersMin(u"workers-min"_s, u"Fewest active ingest workers (default 1)."_s,
+                                        u"n"_s, u"1"_s);
+    const QCommandLineOption workersMax(u"workers-max"_s,
+                                        u"Most active ingest workers; the orchestrator scales between the two "
+                                        u"from queue depth and age (default: cores, %1)."_s.arg(cores),
+                                        u"n"_s, QString::number(cores));
+    parser.addOptions({headless, port, bind, db, durability, queueCapacity, batchSize, batchWindow, workersMin,
+                       workersMax});
 
     if (!parser.parse(arguments)) {
         printError(parser.errorText() + u"\nTry votedesk --help."_s);
@@ -137,6 +150,22 @@ CommandLine CommandLine::parse(const QStringList &arguments, Outcome *outcome)
         return result;
     }
     result.engine.batchSize = value;
+    if (!parseCount(parser.value(batchWindow), 0, 10'000, &value)) {
+        printError(u"--batch-window-ms must be a number from 0 to 10000"_s);
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    result.engine.batchWindowMs = int(value);
+    qint64 minimum = 0;
+    qint64 maximum = 0;
+    if (!parseCount(parser.value(workersMin), 1, 256, &minimum) ||
+        !parseCount(parser.value(workersMax), 1, 256, &maximum) || minimum > maximum) {
+        printError(u"--workers-min and --workers-max must be numbers from 1 to 256, min <= max"_s);
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    result.engine.workersMin = int(minimum);
+    result.engine.workersMax = int(maximum);
     *outcome = Outcome::Run;
     return result;
 }

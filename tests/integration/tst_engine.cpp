@@ -4,6 +4,9 @@
 #include <memory>
 
 #include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMap>
 #include <QSet>
 #include <QSignalSpy>
 #include <QSqlDatabase>
@@ -19,16 +22,78 @@
 
 using namespace Qt::Literals::StringLiterals;
 
+// A raw keep-alive client that pipelines requests and reads the answers back in order,
+// so a test can match every answer to its vote.
+class PipelinedClient final
+{
+public:
+    struct Answer
+    {
+        int status = 0;
+        QByteArray headers;
+        QByteArray body;
+    };
+
+    explicit PipelinedClient(quint16 port) { m_socket.connectToHost(QHostAddress::LocalHost, port); }
+
+    bool waitConnected() { return m_socket.waitForConnected(5000); }
+
+    void sendVote(const QByteArray &voter, const QByteArray &option)
+    {
+        const QByteArray body = "{\"voter\":\"" + voter + "\",\"option\":\"" + option + "\"}";
+        m_socket.write(
+            "POST /v1/votes HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: " +
+            QByteArray::number(body.size()) + "\r\n\r\n" + body);
+    }
+
+    // Parses what has arrived; returns how many answers are complete so far.
+    qsizetype poll()
+    {
+        m_buffer += m_socket.readAll();
+        for (;;) {
+            const qsizetype end = m_buffer.indexOf("\r\n\r\n");
+            if (end < 0)
+                break;
+            const QByteArray head = m_buffer.left(end);
+            const qsizetype lengthAt = head.toLower().indexOf("content-length:");
+            const qsizetype length =
+                lengthAt < 0 ? 0
+                             : head.mid(lengthAt + 15, head.indexOf('\r', lengthAt) - lengthAt - 15)
+                                   .trimmed()
+                                   .toLongLong();
+            if (m_buffer.size() < end + 4 + length)
+                break;
+            Answer answer;
+            answer.status = head.mid(9, 3).toInt();
+            answer.headers = head;
+            answer.body = m_buffer.mid(end + 4, length);
+            m_answers.append(answer);
+            m_buffer.remove(0, end + 4 + length);
+        }
+        return m_answers.size();
+    }
+
+    const QList<Answer> &answers() const { return m_answers; }
+
+private:
+    QTcpSocket m_socket;
+    QByteArray m_buffer;
+    QList<Answer> m_answers;
+};
+
 class TestEngine final : public QObject
 {
     Q_OBJECT
 
 private:
-    std::unique_ptr<Engine> startEngine(const Clock &clock = SystemClock::instance())
+    std::unique_ptr<Engine> startEngine(const Clock &clock = SystemClock::instance(),
+                                        qsizetype queueCapacity = 100'000)
     {
         Engine::Options options;
         options.databasePath = m_dir->filePath(u"votedesk.db"_s);
         options.port = 0;
+        options.queueCapacity = queueCapacity;
+        options.workersMax = 4;
         auto engine = std::make_unique<Engine>(options, clock);
         QString error;
         if (!engine->start(&error)) {
@@ -56,6 +121,26 @@ private:
             }
         }
         QSqlDatabase::removeDatabase(u"reader"_s);
+        return rows;
+    }
+
+    QList<QPair<qint64, QString>> storedVotesWithSeq(qint64 sessionId)
+    {
+        QList<QPair<qint64, QString>> rows;
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"reader-seq"_s);
+            db.setDatabaseName(m_dir->filePath(u"votedesk.db"_s));
+            db.setConnectOptions(u"QSQLITE_OPEN_READONLY"_s);
+            if (db.open()) {
+                QSqlQuery query(db);
+                query.prepare(u"SELECT seq, voter FROM votes WHERE session_id = ? ORDER BY seq"_s);
+                query.addBindValue(sessionId);
+                query.exec();
+                while (query.next())
+                    rows.append({query.value(0).toLongLong(), query.value(1).toString()});
+            }
+        }
+        QSqlDatabase::removeDatabase(u"reader-seq"_s);
         return rows;
     }
 
@@ -453,6 +538,105 @@ private Q_SLOTS:
         QVERIFY(engine);
         QCOMPARE(engine->session().id, id);
         QCOMPARE(engine->tally()->accepted, 2);
+    }
+
+    void concurrentClientsEveryAckIsStoredAndNothingElse()
+    {
+        // A small queue so that some votes are refused (503) while others are taken: every
+        // 202 must be in the store with its receipt, and no refused vote may be.
+        auto engine = startEngine(SystemClock::instance(), 150);
+        QVERIFY(engine);
+        QVERIFY(engine->openLines(nullptr));
+        constexpr int kClients = 40;
+        constexpr int kVotesPerClient = 50;
+        std::vector<std::unique_ptr<PipelinedClient>> clients;
+        for (int c = 0; c < kClients; ++c) {
+            clients.push_back(std::make_unique<PipelinedClient>(engine->port()));
+            QVERIFY(clients.back()->waitConnected());
+        }
+        for (int c = 0; c < kClients; ++c) {
+            for (int v = 0; v < kVotesPerClient; ++v) {
+                clients[std::size_t(c)]->sendVote("c" + QByteArray::number(c) + "-v" + QByteArray::number(v),
+                                                  QByteArray(1, char('A' + (c + v) % 4)));
+            }
+        }
+        QTRY_VERIFY_WITH_TIMEOUT(
+            std::all_of(clients.begin(), clients.end(),
+                        [](const auto &client) { return client->poll() == kVotesPerClient; }),
+            30'000);
+
+        QMap<QString, QString> ackedReceipts; // voter -> receipt
+        int refused = 0;
+        for (int c = 0; c < kClients; ++c) {
+            const auto &answers = clients[std::size_t(c)]->answers();
+            for (int v = 0; v < kVotesPerClient; ++v) {
+                const auto &answer = answers[v];
+                const QString voter = u"c%1-v%2"_s.arg(c).arg(v);
+                if (answer.status == 202) {
+                    ackedReceipts.insert(
+                        voter, QJsonDocument::fromJson(answer.body).object().value(u"receipt"_s).toString());
+                } else {
+                    QCOMPARE(answer.status, 503);
+                    QVERIFY(answer.headers.contains("Retry-After: "));
+                    QCOMPARE(QJsonDocument::fromJson(answer.body).object().value(u"error"_s).toString(),
+                             u"overloaded"_s);
+                    ++refused;
+                }
+            }
+        }
+        QCOMPARE(ackedReceipts.size() + refused, kClients * kVotesPerClient);
+        QVERIFY(!ackedReceipts.isEmpty());
+
+        const auto stored = storedVotesWithSeq(engine->session().id);
+        QCOMPARE(stored.size(), ackedReceipts.size());
+        for (const auto &[seq, voter] : stored) {
+            QVERIFY2(ackedReceipts.contains(voter),
+                     qPrintable(voter + u" is stored but was not acknowledged"_s));
+            QCOMPARE(ackedReceipts.value(voter), u"%1-%2"_s.arg(engine->session().id).arg(seq));
+        }
+        QCOMPARE(engine->tally()->accepted, qint64(ackedReceipts.size()));
+        QCOMPARE(engine->counters().rejectedByReason.value(u"overloaded"_s), refused);
+    }
+
+    void fullQueueAnswers503WithRetryAfter()
+    {
+        auto engine = startEngine(SystemClock::instance(), 5);
+        QVERIFY(engine);
+        QVERIFY(engine->openLines(nullptr));
+        // Hold the database's write lock so the writer cannot commit: the five admitted votes
+        // stay in the pipeline and fill it.
+        QSqlDatabase blocker = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"blocker"_s);
+        blocker.setDatabaseName(m_dir->filePath(u"votedesk.db"_s));
+        QVERIFY(blocker.open());
+        QSqlQuery lock(blocker);
+        QVERIFY(lock.exec(u"BEGIN IMMEDIATE"_s));
+
+        PipelinedClient client(engine->port());
+        QVERIFY(client.waitConnected());
+        for (int v = 0; v < 5; ++v)
+            client.sendVote("held-" + QByteArray::number(v), "A");
+        QTRY_COMPARE(engine->counters().queueDepth, 5);
+        PipelinedClient second(engine->port());
+        QVERIFY(second.waitConnected());
+        second.sendVote("overflow", "B");
+        QTRY_COMPARE(second.poll(), 1);
+        const auto &refused = second.answers().first();
+        QCOMPARE(refused.status, 503);
+        QVERIFY(refused.headers.contains("Retry-After: 1"));
+        QCOMPARE(QJsonDocument::fromJson(refused.body).object().value(u"error"_s).toString(),
+                 u"overloaded"_s);
+        QCOMPARE(engine->counters().rejectedByReason.value(u"overloaded"_s), 1);
+        QCOMPARE(client.poll(), 0); // the held votes are not answered before they are stored
+
+        QVERIFY(lock.exec(u"ROLLBACK"_s));
+        lock.finish();
+        QTRY_COMPARE_WITH_TIMEOUT(client.poll(), 5, 10'000);
+        for (const auto &answer : client.answers())
+            QCOMPARE(answer.status, 202);
+        QCOMPARE(storedVotes(engine->session().id).size(), 5);
+        blocker.close();
+        blocker = QSqlDatabase();
+        QSqlDatabase::removeDatabase(u"blocker"_s);
     }
 
     void pipelinedVotesAreAnsweredInOrder()
