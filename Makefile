@@ -12,15 +12,24 @@ PACKAGES := build-essential cmake ninja-build pkg-config \
             qt6-base-dev qt6-charts-dev libqt6sql6-sqlite libhttp-parser-dev libsqlite3-dev \
             fonts-dejavu-core xvfb xauth x11-utils clang-format
 
+# Benchmarks only (make bench).
+BENCH_PACKAGES := wrk nginx-light python3-locust nghttp2-client sqlite3 curl util-linux
+
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps configure build run test format format-check clean
+.PHONY: all deps bench-deps configure build run test bench format format-check clean
 
 all: build
 
 deps:
+	@$(MAKE) --no-print-directory install-packages LIST="$(PACKAGES)"
+
+bench-deps:
+	@$(MAKE) --no-print-directory install-packages LIST="$(PACKAGES) $(BENCH_PACKAGES)"
+
+install-packages:
 	@missing=""; \
-	for p in $(PACKAGES); do \
+	for p in $(LIST); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -42,6 +51,13 @@ run: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 300 -j $(JOBS)
+
+# Reference run against nginx (DESIGN.md §6), the Locust scenario, and a soak run.
+# SOAK_SECONDS=600 by default; DURATION (wrk) 10s.
+bench: bench-deps build
+	bench/run.sh
+	bench/locust.sh
+	bench/soak.sh
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i

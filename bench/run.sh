@@ -10,7 +10,6 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build}
-VOTEDESK=${VOTEDESK:-$BUILD_DIR/app/votedesk}
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-64}
 SERVER_CPU=${SERVER_CPU:-1}
@@ -19,37 +18,8 @@ DURABILITY=${DURABILITY:-full}
 VOTEDESK_ARGS=${VOTEDESK_ARGS:-}
 
 WORK=$(mktemp -d /tmp/votedesk-bench.XXXXXX)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    [ -n "${KEEP:-}" ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-wait_http() { # url
-    for _ in $(seq 1 200); do
-        curl -s -o /dev/null "$1" && return 0
-        sleep 0.05
-    done
-    echo "bench: $1 did not come up" >&2
-    return 1
-}
-
-# utime+stime in clock ticks of a process and its threads (children are summed by the caller).
-cpu_ticks() {
-    local total=0
-    for pid in "$@"; do
-        if [ -r "/proc/$pid/stat" ]; then
-            total=$((total + $(awk '{print $14 + $15}' "/proc/$pid/stat")))
-        fi
-    done
-    echo "$total"
-}
+. "$ROOT/bench/lib.sh"
+trap bench_cleanup EXIT
 
 run_wrk() { # name url
     taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"$DURATION" --latency -s "$ROOT/bench/votes.lua" "$2" \
@@ -78,29 +48,15 @@ NGINX_CPU_US=$(python3 -c "print(f'{($after-$before)/$TICKS*1e6/max(1,$(field "$
 kill "$(cat "$WORK/nginx/nginx.pid")" 2>/dev/null || true
 
 # --- votedesk ----------------------------------------------------------------------------
-taskset -c "$SERVER_CPU" "$VOTEDESK" --headless --port 0 --db "$WORK/votedesk.db" --durability "$DURABILITY" \
-    $VOTEDESK_ARGS > "$WORK/votedesk.out" 2> "$WORK/votedesk.err" &
-VD_PID=$!
-PIDS+=($VD_PID)
-for _ in $(seq 1 200); do
-    grep -q '^listening on' "$WORK/votedesk.out" 2>/dev/null && break
-    sleep 0.05
-done
-VD_PORT=$(sed -n 's/^listening on [0-9.]*:\([0-9]*\)$/\1/p' "$WORK/votedesk.out")
-[ -n "$VD_PORT" ] || { echo "bench: votedesk did not start:"; cat "$WORK/votedesk.err"; exit 1; }
-BASE="http://127.0.0.1:$VD_PORT"
-curl -sf -H 'Content-Type: application/json' -o /dev/null \
-    -d '{"title":"bench","question":"bench","window_seconds":3600,"options":[{"key":"A"},{"key":"B"},{"key":"C"},{"key":"D"}]}' \
-    "$BASE/v1/admin/sessions"
-curl -sf -H 'Content-Type: application/json' -o /dev/null -d '{"action":"open"}' "$BASE/v1/admin/window"
+# shellcheck disable=SC2086
+start_votedesk "$SERVER_CPU" --durability "$DURABILITY" $VOTEDESK_ARGS
 before=$(cpu_ticks $VD_PID)
 VD=$(run_wrk votedesk "$BASE/v1/votes")
 after=$(cpu_ticks $VD_PID)
 VD_CPU_US=$(python3 -c "print(f'{($after-$before)/$TICKS*1e6/max(1,$(field "$VD" requests)):.2f}')")
 # Let in-flight votes commit, then stop cleanly and count what the store holds.
-curl -sf -H 'Content-Type: application/json' -o /dev/null -d '{"action":"close"}' "$BASE/v1/admin/window"
-kill -TERM "$VD_PID"
-wait "$VD_PID" || true
+close_and_count > /dev/null
+stop_votedesk
 STORED=$(sqlite3 "$WORK/votedesk.db" 'SELECT COUNT(*) FROM votes')
 
 # --- table -------------------------------------------------------------------------------
