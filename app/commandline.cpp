@@ -82,12 +82,13 @@ CommandLine CommandLine::parse(const QStringList &arguments, Outcome *outcome)
     const int cores = qMax(1, QThread::idealThreadCount());
     const QCommandLineOption workersMin(u"workers-min"_s, u"Fewest active ingest workers (default 1)."_s,
                                         u"n"_s, u"1"_s);
-    const QCommandLineOption workersMax(u"workers-max"_s,
-                                        u"Most active ingest workers; the orchestrator scales between the two "
-                                        u"from queue depth and age (default: cores, %1)."_s.arg(cores),
-                                        u"n"_s, QString::number(cores));
-    parser.addOptions({headless, port, bind, db, durability, queueCapacity, batchSize, batchWindow, workersMin,
-                       workersMax});
+    const QCommandLineOption workersMax(
+        u"workers-max"_s,
+        u"Most active ingest workers; the orchestrator scales between the two "
+        u"from queue depth and age (default: cores, %1)."_s.arg(cores),
+        u"n"_s, QString::number(cores));
+    parser.addOptions({headless, port, bind, db, durability, queueCapacity, batchSize, batchWindow,
+                       workersMin, workersMax});
 
     if (!parser.parse(arguments)) {
         printError(parser.errorText() + u"\nTry votedesk --help."_s);

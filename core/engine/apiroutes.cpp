@@ -179,9 +179,7 @@ Http::Router buildApiRouter(const ApiContext &ctx)
 
     router.add(Method::Get, "/metrics", [&ctx](const HttpRequest &, const RequestContext &) {
         QList<Metrics::Sample> samples = ctx.metrics.samples();
-        samples.append({"votedesk_queue_depth", "gauge", "Votes waiting for the journal writer",
-                        double(ctx.queue.depth())});
-        samples.append({"votedesk_queue_capacity", "gauge", "Capacity of the ingest queue",
+        samples.append({"votedesk_queue_capacity", "gauge", "Votes the pipeline may hold unanswered",
                         double(ctx.queue.capacity())});
         const GateStatePtr gate = ctx.gate.load();
         const TallySnapshot snapshot = snapshotFor(*gate, *ctx.snapshots.load());

@@ -4,6 +4,7 @@
 #include <QObject>
 #include <QString>
 
+#include "metrics/metricssampler.h"
 #include "session/sessiondefinition.h"
 #include "session/votingwindow.h"
 #include "tally/tallysnapshot.h"
@@ -48,6 +49,9 @@ public:
     virtual TallySnapshotPtr tally() const = 0; // never null
     virtual SessionCounters counters() const = 0;
     virtual QString ingestUrl() const = 0; // e.g. http://127.0.0.1:8080/v1/votes
+    // The last ten minutes of per-second pipeline figures (throughput, queue, latency), oldest
+    // first, for the console's graphs. Empty where there is no pipeline (a fake in tests).
+    virtual QList<SecondSample> metricsSeries() const { return {}; }
 
     // Window control. Each returns false and sets *error to a message for the operator when
     // the state does not allow it.

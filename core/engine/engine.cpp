@@ -41,6 +41,7 @@ Engine::Engine(Options options, const Clock &clock, QObject *parent)
     , m_lock(m_options.databasePath + u".lock"_s)
     , m_queue(m_options.queueCapacity)
     , m_orchestrator(Orchestrator::Config{m_options.workersMin, m_options.workersMax})
+    , m_sampler(m_metrics)
     , m_voteHandler(m_gate, m_queue, m_metrics, m_clock)
     , m_rejects(std::make_shared<RejectCounters>())
 {
@@ -49,6 +50,18 @@ Engine::Engine(Options options, const Clock &clock, QObject *parent)
     connect(&m_deadlineTimer, &QTimer::timeout, this, &Engine::checkDeadline);
     m_orchestratorTimer.setInterval(100);
     connect(&m_orchestratorTimer, &QTimer::timeout, this, &Engine::orchestrate);
+    // Wireshark I/O graph style: one bucket per second, produced here, read in one go.
+    m_samplerTimer.setInterval(1000);
+    m_samplerTimer.setTimerType(Qt::PreciseTimer);
+    connect(&m_samplerTimer, &QTimer::timeout, this, [this] { m_sampler.sample(m_uptime.elapsed() + 1); });
+
+    // Gauges read by /metrics and the sampler from any thread: atomics and locked getters only.
+    m_metrics.setGauge(Metrics::kQueueDepthGauge, "Votes admitted and not yet answered",
+                       [this] { return double(m_queue.depth()); });
+    m_metrics.setGauge(Metrics::kActiveWorkersGauge, "Ingest workers active",
+                       [this] { return double(m_activeWorkers.load(std::memory_order_relaxed)); });
+    m_metrics.setGauge("votedesk_writer_queue_votes", "Votes counted by workers, waiting for a group commit",
+                       [this] { return double(m_writerQueue.votesWaiting()); });
 }
 
 Engine::~Engine()
@@ -103,6 +116,7 @@ bool Engine::start(QString *error)
     }
     // The writer has replayed the log into the ledgers; now the workers may own them.
     m_pool->start(m_orchestrator.config().minWorkers);
+    m_activeWorkers.store(m_pool->activeWorkers(), std::memory_order_relaxed);
     m_maxSessionId = loaded.maxSessionId;
     const qint64 now = m_clock.nowMs();
 
@@ -166,6 +180,7 @@ bool Engine::start(QString *error)
     // Requests the HTTP layer refuses itself (too large, malformed) are counted as rejected
     // votes of the current session. Called on the I/O thread; RejectCounters are atomic.
     m_server->setProtocolErrorObserver([this](int, const QByteArray &code) {
+        m_metrics.votesRejected.fetch_add(1, std::memory_order_relaxed);
         RejectReason reason;
         if (parseRejectCode(code, &reason))
             m_gate.load()->rejects->add(reason);
@@ -185,6 +200,9 @@ bool Engine::start(QString *error)
     m_running = true;
     armDeadlineTimer();
     m_orchestratorTimer.start();
+    m_uptime.start();
+    m_sampler.sample(m_uptime.elapsed() + 1); // primes: the first real sample comes in a second
+    m_samplerTimer.start();
     Q_EMIT sessionChanged();
     Q_EMIT windowChanged();
     return true;
@@ -196,6 +214,7 @@ void Engine::stop()
     m_running = false;
     m_deadlineTimer.stop();
     m_orchestratorTimer.stop();
+    m_samplerTimer.stop();
     // Order matters. New votes are refused (503, retry) while every vote already admitted
     // flows through the workers and is committed and answered; then the writer closes the
     // store; only then does the server go (its I/O threads deliver those answers).
@@ -460,6 +479,11 @@ void Engine::switchSession(const SessionRecord &record, std::function<void(bool,
     publishGate();
 }
 
+QList<SecondSample> Engine::metricsSeries() const
+{
+    return m_sampler.samples();
+}
+
 int Engine::activeWorkers() const
 {
     return m_pool ? m_pool->activeWorkers() : 0;
@@ -481,6 +505,7 @@ void Engine::orchestrate()
     if (!decision.changed)
         return;
     m_pool->setActiveWorkers(decision.workers);
+    m_activeWorkers.store(decision.workers, std::memory_order_relaxed);
     qCInfo(lcEngine).noquote() << decision.reason;
 }
 

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include <QElapsedTimer>
 #include <QHostAddress>
 #include <QLockFile>
 #include <QTimer>
@@ -13,6 +14,7 @@
 #include "ingest/votehandler.h"
 #include "ingest/writerqueue.h"
 #include "metrics/metrics.h"
+#include "metrics/metricssampler.h"
 #include "session/clock.h"
 #include "session/votingwindow.h"
 #include "store/votestore.h"
@@ -86,6 +88,7 @@ public:
     void checkDeadline();
 
     const Metrics &metrics() const { return m_metrics; }
+    QList<SecondSample> metricsSeries() const override;
     int activeWorkers() const;
     // One orchestrator step (a 100 ms timer calls it; tests may call it).
     void orchestrate();
@@ -130,7 +133,11 @@ private:
     std::unique_ptr<WorkerPool> m_pool;
     Orchestrator m_orchestrator;
     QTimer m_orchestratorTimer;
+    MetricsSampler m_sampler;
+    QTimer m_samplerTimer;
+    QElapsedTimer m_uptime; // the sampler's time base: monotonic, so an NTP step bends no graph
     quint64 m_nextBarrierId = 1;
+    std::atomic<int> m_activeWorkers{0}; // mirror of the pool's count, for the gauge
     SnapshotBox m_snapshots;
     IngestGate m_gate;
     VoteHandler m_voteHandler;

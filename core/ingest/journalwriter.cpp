@@ -293,6 +293,7 @@ void JournalWriter::refuse(std::vector<WorkBatch> &batches, RejectReason reason,
                                 : u"this vote is no longer open"_s;
     for (WorkBatch &batch : batches) {
         m_rejects->add(reason, qint64(batch.votes.size()));
+        m_metrics.votesRejected.fetch_add(qint64(batch.votes.size()), std::memory_order_relaxed);
         m_ingest.release(qint64(batch.votes.size()));
         for (PendingVote &vote : batch.votes) {
             Http::HttpResponse response =
@@ -355,11 +356,15 @@ void JournalWriter::commit(std::vector<WorkBatch> &batches)
         publishSnapshot();
         std::size_t row = 0;
         replies.reserve(replies.size() + voteCount);
+        const qint64 releasedNs = steadyNowNs();
         for (WorkBatch &batch : storable) {
-            for (PendingVote &vote : batch.votes)
+            for (PendingVote &vote : batch.votes) {
                 replies.emplace_back(vote.ticket, acceptedResponse(batch.sessionId, rows[row++].seq));
+                m_metrics.endToEnd.record((releasedNs - vote.receivedNs) / 1000);
+            }
         }
         m_metrics.votesPersisted.fetch_add(qint64(voteCount), std::memory_order_relaxed);
+        m_metrics.votesAccepted.fetch_add(qint64(voteCount), std::memory_order_relaxed);
         m_ingest.release(qint64(voteCount));
     }
     Http::sendReplies(std::move(replies));

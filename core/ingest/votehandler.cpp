@@ -14,9 +14,11 @@ VoteHandler::VoteHandler(IngestGate &gate, IngestQueue &queue, Metrics &metrics,
     , m_clock(clock)
 {}
 
-Http::HttpResponse VoteHandler::refuse(RejectCounters &counters, RejectReason reason, const QString &message)
+Http::HttpResponse VoteHandler::refuse(RejectCounters &counters, RejectReason reason,
+                                       const QString &message) const
 {
     counters.add(reason);
+    m_metrics.votesRejected.fetch_add(1, std::memory_order_relaxed);
     Http::HttpResponse response =
         Http::HttpResponse::jsonError(rejectHttpStatus(reason), rejectCode(reason), message);
     if (reason == RejectReason::Overloaded || reason == RejectReason::StorageUnavailable)

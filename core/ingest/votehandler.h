@@ -17,8 +17,8 @@ public:
     std::optional<Http::HttpResponse> handle(const Http::HttpRequest &request,
                                              const Http::RequestContext &context) const;
 
-    // The answer for a refused vote, counted against the session.
-    static Http::HttpResponse refuse(RejectCounters &counters, RejectReason reason, const QString &message);
+    // The answer for a refused vote, counted against the session and process-wide.
+    Http::HttpResponse refuse(RejectCounters &counters, RejectReason reason, const QString &message) const;
 
 private:
     IngestGate &m_gate;
