@@ -96,7 +96,9 @@ private:
     bool replay(qint64 sessionId, const SessionDefinition &session, bool intoPublished, QString *error);
     void process(std::vector<WriterQueue::Item> &items);
     void markerPassed(const MarkerPassed &passed);
-    void commit(std::vector<WorkBatch> &batches);
+    // False if the store refused the commit (the votes are answered 503 storage_unavailable);
+    // the caller then runs recoverFromFailedCommit().
+    bool commit(std::vector<WorkBatch> &batches);
     void refuse(std::vector<WorkBatch> &batches, RejectReason reason,
                 std::vector<Http::PendingReply> &replies);
     void recoverFromFailedCommit();
