@@ -4,6 +4,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QUrlQuery>
 
 #include "export/csvwriter.h"
 #include "export/resulttable.h"
@@ -283,6 +284,24 @@ Http::Router buildApiRouter(const ApiContext &ctx)
                    ctx.createSession(definition, rc.ticket);
                    return std::optional<HttpResponse>();
                });
+
+    router.add(Method::Get, "/v1/admin/votes", [&ctx](const HttpRequest &request, const RequestContext &rc) {
+        if (auto refused = adminOnly(rc))
+            return refused;
+        const QUrlQuery query(QString::fromLatin1(request.query));
+        bool afterOk = true;
+        bool limitOk = true;
+        const qint64 after =
+            query.hasQueryItem(u"after"_s) ? query.queryItemValue(u"after"_s).toLongLong(&afterOk) : 0;
+        const qint64 limit =
+            query.hasQueryItem(u"limit"_s) ? query.queryItemValue(u"limit"_s).toLongLong(&limitOk) : 100'000;
+        if (!afterOk || !limitOk || after < 0 || limit < 1 || limit > 100'000) {
+            return std::optional(HttpResponse::jsonError(
+                400, "bad_request", u"use after=<seq> (0 or more) and limit=<rows> (1 to 100000)"_s));
+        }
+        ctx.voteLog(after, limit, rc.ticket);
+        return std::optional<HttpResponse>();
+    });
 
     // Audience pages and graphics on other origins may vote and read; nothing else.
     for (const char *path : {"/v1/votes", "/v1/session", "/v1/results", "/v1/results.csv"})

@@ -252,6 +252,31 @@ WriterCommand JournalWriter::expectBarrier(quint64 barrierId, Completion done)
             }};
 }
 
+WriterCommand JournalWriter::exportVotes(qint64 afterSeq, qint64 limit, VoteLogReady done)
+{
+    return {u"export votes after %1"_s.arg(afterSeq), [this, afterSeq, limit, done = std::move(done)] {
+                QByteArray csv;
+                csv.reserve(int(qMin<qint64>(limit, 100'000)) * 40);
+                csv += "seq,voter,option,received_at_ms\r\n";
+                QString error;
+                // Voter ids are [A-Za-z0-9._:@+-] and option keys [A-Za-z0-9_-]: nothing to quote.
+                const bool ok = m_store->forEachVoteAfter(
+                    m_session.id, afterSeq, limit,
+                    [&csv](const VoteRow &row) {
+                        csv += QByteArray::number(row.seq);
+                        csv += ',';
+                        csv += row.voter;
+                        csv += ',';
+                        csv += row.option;
+                        csv += ',';
+                        csv += QByteArray::number(row.receivedAtMs);
+                        csv += "\r\n";
+                    },
+                    &error);
+                done(ok, m_session.id, csv, error);
+            }};
+}
+
 void JournalWriter::markerPassed(const MarkerPassed &passed)
 {
     if (passed.marker.kind != IngestQueue::Marker::Kind::Barrier)

@@ -89,6 +89,12 @@ public:
     // every shard's marker has reached the writer, i.e. every vote admitted before it is
     // committed (or answered 503).
     WriterCommand expectBarrier(quint64 barrierId, Completion done);
+    // Reads up to `limit` rows of the current session's vote log after `afterSeq` as CSV
+    // (seq,voter,option,received_at_ms) and hands them to `done` on the writer thread. In queue
+    // order, so every vote answered 202 before the request is in it.
+    using VoteLogReady =
+        std::function<void(bool ok, qint64 sessionId, const QByteArray &csv, const QString &error)>;
+    WriterCommand exportVotes(qint64 afterSeq, qint64 limit, VoteLogReady done);
 
 private:
     void run(std::promise<LoadResult> *loaded);

@@ -367,9 +367,20 @@ qint64 SqliteStore::maxVoteSeq(QString *error)
 bool SqliteStore::forEachVote(qint64 sessionId, const std::function<void(const VoteRow &)> &visit,
                               QString *error)
 {
+    return forEachVoteAfter(sessionId, 0, -1, visit, error);
+}
+
+bool SqliteStore::forEachVoteAfter(qint64 sessionId, qint64 afterSeq, qint64 limit,
+                                   const std::function<void(const VoteRow &)> &visit, QString *error)
+{
+    // LIMIT -1 is no limit in SQLite. The (session_id, seq) index serves both the filter and
+    // the order.
     Statement query(m_db,
-                    "SELECT seq, voter, option, received_at_ms FROM votes WHERE session_id = ? ORDER BY seq");
+                    "SELECT seq, voter, option, received_at_ms FROM votes WHERE session_id = ? AND seq > ? "
+                    "ORDER BY seq LIMIT ?");
     query.bind(1, sessionId);
+    query.bind(2, afterSeq);
+    query.bind(3, limit);
     VoteRow row;
     row.sessionId = sessionId;
     int rc;

@@ -32,6 +32,8 @@ public:
     qint64 maxVoteSeq(QString *error) override;
     bool forEachVote(qint64 sessionId, const std::function<void(const VoteRow &)> &visit,
                      QString *error) override;
+    bool forEachVoteAfter(qint64 sessionId, qint64 afterSeq, qint64 limit,
+                          const std::function<void(const VoteRow &)> &visit, QString *error) override;
     qint64 voteCount(qint64 sessionId, QString *error) override;
 
     QMap<QString, qint64> loadCounters(qint64 sessionId, QString *error) override;

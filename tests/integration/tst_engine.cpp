@@ -639,6 +639,38 @@ private Q_SLOTS:
         QSqlDatabase::removeDatabase(u"blocker"_s);
     }
 
+    void voteLogExportPagesThroughTheLog()
+    {
+        auto engine = startEngine();
+        QVERIFY(engine);
+        HttpClient client(engine->port());
+        QVERIFY(engine->openLines(nullptr));
+        QStringList receipts;
+        for (int i = 0; i < 7; ++i)
+            receipts.append(client.vote(u"log-%1"_s.arg(i), u"C"_s).json().value(u"receipt"_s).toString());
+        const auto all = client.get(u"/v1/admin/votes"_s);
+        QCOMPARE(all.status, 200);
+        QCOMPARE(all.header("X-Votedesk-Session"), QByteArray::number(engine->session().id));
+        const QList<QByteArray> lines = all.body.trimmed().split('\n');
+        QCOMPARE(lines.size(), 8);
+        QCOMPARE(lines[0].trimmed(), QByteArray("seq,voter,option,received_at_ms"));
+        for (int i = 0; i < 7; ++i) {
+            const QList<QByteArray> fields = lines[i + 1].trimmed().split(',');
+            QCOMPARE(u"%1-%2"_s.arg(engine->session().id).arg(QString::fromLatin1(fields[0])), receipts[i]);
+            QCOMPARE(fields[1], "log-" + QByteArray::number(i));
+            QCOMPARE(fields[2], QByteArray("C"));
+        }
+        const qint64 third = lines[3].split(',')[0].toLongLong();
+        const auto page = client.get(u"/v1/admin/votes?after=%1&limit=2"_s.arg(third));
+        QCOMPARE(page.status, 200);
+        const QList<QByteArray> pageLines = page.body.trimmed().split('\n');
+        QCOMPARE(pageLines.size(), 3);
+        QCOMPARE(pageLines[1].split(',')[1], QByteArray("log-3"));
+        QCOMPARE(pageLines[2].split(',')[1], QByteArray("log-4"));
+        QCOMPARE(client.get(u"/v1/admin/votes?limit=0"_s).status, 400);
+        QCOMPARE(client.get(u"/v1/admin/votes?after=x"_s).status, 400);
+    }
+
     void pipelinedVotesAreAnsweredInOrder()
     {
         auto engine = startEngine();
