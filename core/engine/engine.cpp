@@ -97,7 +97,7 @@ bool Engine::start(QString *error)
 
     m_pool = std::make_unique<WorkerPool>(m_queue, m_writerQueue, m_orchestrator.config().maxWorkers);
     // Crossing: an I/O thread that queued a vote wakes the worker owning its shard.
-    m_queue.setWakeHandler([pool = m_pool.get()](int shard) { pool->wakeOwner(shard); });
+    m_queue.setWakeHandler([pool = m_pool.get()](std::uint64_t shards) { pool->wakeOwners(shards); });
     m_writer =
         std::make_unique<JournalWriter>(JournalWriter::Config{m_options.databasePath, m_options.durability,
                                                               m_options.batchSize, m_options.batchWindowMs},

@@ -1,10 +1,22 @@
 #include "ingest/ingestqueue.h"
 
+namespace {
+// The shards a batching producer thread pushed into since its last flushWakeups(), and for
+// which queue (an I/O thread serves one server, but tests run several engines in one process).
+struct DeferredWakeups
+{
+    const IngestQueue *queue = nullptr;
+    std::uint64_t shards = 0;
+};
+thread_local DeferredWakeups t_deferred;
+static_assert(IngestQueue::ShardCount <= 64, "one bit per shard");
+} // namespace
+
 IngestQueue::IngestQueue(qsizetype capacity)
     : m_capacity(capacity)
 {}
 
-void IngestQueue::setWakeHandler(std::function<void(int shard)> wake)
+void IngestQueue::setWakeHandler(std::function<void(std::uint64_t shards)> wake)
 {
     m_wake = std::move(wake);
 }
@@ -47,8 +59,10 @@ IngestQueue::PushResult IngestQueue::pushVote(PendingVote &&vote)
         // sees this size, or we see it asleep and wake it.
         shard.size.store(int(shard.items.size()), std::memory_order_seq_cst);
     }
-    if (m_wake)
-        m_wake(index);
+    if (t_deferred.queue == this)
+        t_deferred.shards |= std::uint64_t(1) << index;
+    else if (m_wake)
+        m_wake(std::uint64_t(1) << index);
     return PushResult::Accepted;
 }
 
@@ -68,9 +82,22 @@ void IngestQueue::setAdmission(const Admission &admission, std::optional<Marker>
             shard.items.emplace_back(*marker);
             shard.size.store(int(shard.items.size()), std::memory_order_seq_cst);
         }
-        if (m_wake)
-            m_wake(index);
     }
+    if (marker && m_wake)
+        m_wake(~std::uint64_t(0));
+}
+
+void IngestQueue::flushWakeups()
+{
+    if (t_deferred.queue != this) {
+        t_deferred.queue = this;
+        t_deferred.shards = 0;
+        return;
+    }
+    const std::uint64_t shards = t_deferred.shards;
+    t_deferred.shards = 0;
+    if (shards != 0 && m_wake)
+        m_wake(shards);
 }
 
 IngestQueue::Admission IngestQueue::admission() const

@@ -66,9 +66,15 @@ public:
 
     // Producer side (any I/O thread). vote.voterHash must be set.
     PushResult pushVote(PendingVote &&vote);
-    // Called after a vote lands in a shard (the pool wakes the shard's owner if it sleeps).
-    // Set once before producers start.
-    void setWakeHandler(std::function<void(int shard)> wake);
+    // Called after votes land in shards (bit i = shard i; the pool wakes the owners that
+    // sleep). Set once before producers start.
+    void setWakeHandler(std::function<void(std::uint64_t shards)> wake);
+    // For producers that work in rounds (an I/O thread handling a batch of socket events):
+    // call this at the end of each round. From then on that thread's pushes only note which
+    // shards got votes, and the owners are woken here, once per round, instead of once per
+    // vote. A worker woken per vote preempts the I/O thread on a shared core and counts one
+    // vote per wake-up; woken per round, it finds the whole round's votes.
+    void flushWakeups();
 
     // Shutting down: every vote is refused as Full (503 + Retry-After: try again shortly,
     // perhaps on another node) instead of being admitted into a pipeline that is stopping.
@@ -109,7 +115,7 @@ private:
     const qsizetype m_capacity;
     std::atomic<qsizetype> m_depth{0};
     std::atomic<bool> m_refuseAll{false};
-    std::function<void(int)> m_wake;
+    std::function<void(std::uint64_t)> m_wake;
     mutable std::mutex m_admissionMutex; // guards m_admission (the copy readers ask for)
     Admission m_admission;
     Shard m_shards[ShardCount];

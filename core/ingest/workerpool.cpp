@@ -1,5 +1,6 @@
 #include "ingest/workerpool.h"
 
+#include <bit>
 #include <chrono>
 
 namespace {
@@ -104,14 +105,24 @@ void WorkerPool::wakeAll()
         signal(*worker);
 }
 
-void WorkerPool::wakeOwner(int shard)
+void WorkerPool::wakeOwners(std::uint64_t shards)
 {
     const int active = m_active.load(std::memory_order_relaxed);
-    Worker &owner = *m_workers[std::size_t(shard % active)];
-    // seq_cst pairs with the shard size store in IngestQueue::pushVote and with the worker
-    // setting `sleeping` before it looks at its shards one last time.
-    if (owner.sleeping.load(std::memory_order_seq_cst))
-        signal(owner);
+    std::uint64_t owners = 0; // bit w = worker w (at most 64 get a bit; more wrap, harmlessly)
+    while (shards != 0) {
+        const int shard = std::countr_zero(shards);
+        shards &= shards - 1;
+        owners |= std::uint64_t(1) << ((shard % active) % 64);
+    }
+    while (owners != 0) {
+        const int index = std::countr_zero(owners);
+        owners &= owners - 1;
+        Worker &owner = *m_workers[std::size_t(index)];
+        // seq_cst pairs with the shard size store in IngestQueue::pushVote and with the worker
+        // setting `sleeping` before it looks at its shards one last time.
+        if (owner.sleeping.load(std::memory_order_seq_cst))
+            signal(owner);
+    }
 }
 
 bool WorkerPool::hasWork(int index, int active) const

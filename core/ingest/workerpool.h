@@ -54,8 +54,9 @@ public:
     void resetShards(qint64 sessionId, int optionCount, VotePolicy policy);
     qint64 shardSession(int shard) const;
 
-    // The queue calls this after a push into `shard`: wakes its owner if it sleeps.
-    void wakeOwner(int shard);
+    // The queue calls this after pushes into shards (bit i = shard i): wakes each owner that
+    // sleeps, once.
+    void wakeOwners(std::uint64_t shards);
 
 private:
     struct alignas(64) Shard

@@ -113,7 +113,11 @@ private Q_SLOTS:
     {
         IngestQueue queue(1000);
         std::atomic<int> wakes{0};
-        queue.setWakeHandler([&wakes](int) { wakes.fetch_add(1); });
+        std::atomic<std::uint64_t> woken{0};
+        queue.setWakeHandler([&wakes, &woken](std::uint64_t shards) {
+            wakes.fetch_add(1);
+            woken.fetch_or(shards);
+        });
         queue.setAdmission(open(1, 0, 1000));
         for (int i = 0; i < 200; ++i)
             queue.pushVote(vote(1, 10, "voter-" + QByteArray::number(i)));
@@ -122,7 +126,8 @@ private Q_SLOTS:
         marker.kind = IngestQueue::Marker::Kind::Barrier;
         marker.id = 7;
         queue.setAdmission({1, WindowState::Closing, 0, 0}, marker);
-        QCOMPARE(wakes.load(), 200 + IngestQueue::ShardCount);
+        QCOMPARE(wakes.load(), 201); // one wake-up of every shard's owner for the marker
+        QCOMPARE(woken.load(), ~std::uint64_t(0));
         QCOMPARE(queue.pushVote(vote(1, 10, "late")), IngestQueue::PushResult::WindowClosed);
         int votes = 0;
         for (int s = 0; s < IngestQueue::ShardCount; ++s) {
@@ -134,6 +139,37 @@ private Q_SLOTS:
             votes += int(items.size()) - 1;
         }
         QCOMPARE(votes, 200);
+    }
+
+    void batchingProducersWakeOncePerRound()
+    {
+        IngestQueue queue(1000);
+        QList<std::uint64_t> calls;
+        queue.setWakeHandler([&calls](std::uint64_t shards) { calls.append(shards); });
+        queue.setAdmission(open(1, 0, 1000));
+        // Not batching yet: every push wakes its shard's owner.
+        queue.pushVote(vote(1, 1, "first"));
+        QCOMPARE(calls.size(), 1);
+        // This thread now works in rounds: pushes only note their shards...
+        queue.flushWakeups();
+        QCOMPARE(calls.size(), 1);
+        std::uint64_t expected = 0;
+        for (int i = 0; i < 100; ++i) {
+            const QByteArray voter = "round-" + QByteArray::number(i);
+            queue.pushVote(vote(1, 2, voter));
+            expected |= std::uint64_t(1) << IngestQueue::shardOf(VoterTable::hashOf(voter));
+        }
+        QCOMPARE(calls.size(), 1);
+        // ...and the end of the round wakes them all at once.
+        queue.flushWakeups();
+        QCOMPARE(calls.size(), 2);
+        QCOMPARE(calls.last(), expected);
+        queue.flushWakeups(); // nothing pushed since: nobody is woken
+        QCOMPARE(calls.size(), 2);
+        // Another thread is not batching: its push wakes at once.
+        std::thread other([&queue] { queue.pushVote(vote(1, 3, "elsewhere")); });
+        other.join();
+        QCOMPARE(calls.size(), 3);
     }
 
     void closeIsAtomicWithItsMarker()

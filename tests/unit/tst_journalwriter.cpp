@@ -66,7 +66,7 @@ struct Rig
     Rig(const QString &path, qsizetype batchSize, int batchWindowMs, int workers = 2)
     {
         pool = std::make_unique<WorkerPool>(queue, writerQueue, workers);
-        queue.setWakeHandler([p = pool.get()](int shard) { p->wakeOwner(shard); });
+        queue.setWakeHandler([p = pool.get()](std::uint64_t shards) { p->wakeOwners(shards); });
         writer = std::make_unique<JournalWriter>(
             JournalWriter::Config{path, Durability::Full, batchSize, batchWindowMs}, queue, writerQueue,
             *pool, snapshots, metrics, clock);

@@ -53,7 +53,7 @@ struct Pipeline
         : queue(10'000'000)
         , pool(queue, writer, maxWorkers)
     {
-        queue.setWakeHandler([this](int shard) { pool.wakeOwner(shard); });
+        queue.setWakeHandler([this](std::uint64_t shards) { pool.wakeOwners(shards); });
         pool.resetShards(sessionId, optionCount, policy);
         queue.setAdmission(openFor(sessionId));
     }
