@@ -174,7 +174,8 @@ bool Engine::start(QString *error)
             QMetaObject::invokeMethod(
                 this, [this, definition, ticket] { adminCreateSession(definition, ticket); },
                 Qt::QueuedConnection);
-        }});
+        },
+        m_options.databasePath});
 
     m_server = std::make_unique<Http::HttpServer>(buildApiRouter(*m_api));
     // Requests the HTTP layer refuses itself (too large, malformed) are counted as rejected
