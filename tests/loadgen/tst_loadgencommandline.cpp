@@ -96,6 +96,19 @@ private Q_SLOTS:
         QCOMPARE(o.shape.dueBy(4000), 200); // 0 -> 100/s over 4 s
     }
 
+    void rateMax()
+    {
+        LoadgenOptions o;
+        QString error;
+        QCOMPARE(parse({u"--url"_s, u"http://h:1"_s, u"--rate"_s, u"max"_s}, &o, &error),
+                 CommandLineResult::Run);
+        QVERIFY(o.shape.isUnlimited());
+        QCOMPARE(parse({u"--url"_s, u"http://h:1"_s, u"--rate"_s, u"max"_s, u"--profile"_s, u"spike"_s}, &o,
+                       &error),
+                 CommandLineResult::Error);
+        QVERIFY2(error.contains(u"--rate max"_s), qPrintable(error));
+    }
+
     void newSessionDefaultsToFourOptions()
     {
         LoadgenOptions o;

@@ -96,6 +96,18 @@ private Q_SLOTS:
         QVERIFY(instant.dueBy(1000) > 200);
     }
 
+    void maxHasNoSchedule()
+    {
+        LoadShape shape;
+        QString error;
+        QVERIFY2(LoadShape::parse(u"max"_s, 0, &shape, &error), qPrintable(error));
+        QVERIFY(shape.isUnlimited());
+        // Always more due than any run can send: the sender fills every free slot.
+        QVERIFY(shape.dueBy(0) > qint64(1) << 40);
+        QVERIFY(!LoadShape::parse(u"max:rate=5"_s, 0, &shape, &error));
+        QVERIFY(!LoadShape::steady(5).isUnlimited());
+    }
+
     void parsesProfiles_data()
     {
         QTest::addColumn<QString>("spec");

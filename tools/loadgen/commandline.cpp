@@ -25,8 +25,9 @@ pipelined connections, and with --verify proves, vote by vote, that every acknow
 is in the final result.
 
 Load shape
-  --rate N                 votes per second (alone: a steady rate; default 1000)
-  --profile SPEC           steady | ramp[:from=N,to=N] | spike[:peak=N,rise=5s,decay=60s,base=N,at=0s]
+  --rate N|max             votes per second (alone: a steady rate; default 1000); max: as
+                           fast as the connections allow (to measure capacity)
+  --profile SPEC           steady | ramp[:from=N,to=N] | spike[:peak=N,rise=5s,decay=60s,base=N,at=0s] | max
                            (ramp and spike take their rate from --rate unless given)
   --duration D             how long to send: 500ms, 10s, 2m (default 10s; spike: at+rise+decay)
   --connections N          keep-alive connections (default 64)
@@ -175,17 +176,21 @@ CommandLineResult parseLoadgenCommandLine(const QStringList &arguments, LoadgenO
 
     // Shape
     double rate = 0;
-    if (parser.isSet(u"rate"_s)) {
+    const bool rateMax = parser.value(u"rate"_s) == u"max";
+    if (rateMax && parser.isSet(u"profile"_s))
+        return fail(u"--rate max is a profile of its own; it does not go with --profile"_s);
+    if (parser.isSet(u"rate"_s) && !rateMax) {
         bool ok = false;
         rate = parser.value(u"rate"_s).toDouble(&ok);
         if (!ok || !std::isfinite(rate) || rate <= 0 || rate > 1e7)
             return fail(u"--rate must be a number of votes per second above 0 (at most 10000000)"_s);
     }
-    const QString profile = parser.isSet(u"profile"_s) ? parser.value(u"profile"_s) : u"steady"_s;
+    const QString profile = rateMax                      ? u"max"_s
+                            : parser.isSet(u"profile"_s) ? parser.value(u"profile"_s)
+                                                         : u"steady"_s;
     QString problem;
-    if (!LoadShape::parse(profile,
-                          parser.isSet(u"rate"_s) ? rate : (profile.startsWith(u"steady") ? 1000 : 0),
-                          &o->shape, &problem)) {
+    if (!LoadShape::parse(profile, rate > 0 ? rate : (profile.startsWith(u"steady") ? 1000 : 0), &o->shape,
+                          &problem)) {
         return fail(u"--profile: %1"_s.arg(problem));
     }
     o->durationMs = o->shape.naturalDurationMs() > 0 ? o->shape.naturalDurationMs() : 10'000;

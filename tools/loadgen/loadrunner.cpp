@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -127,11 +128,13 @@ LoadRunner::~LoadRunner()
 int LoadRunner::onMessageBegin(http_parser *parser)
 {
     auto *c = static_cast<Connection *>(parser->data);
-    c->field.clear();
+    // resize(0) keeps the capacity (clear() would free it): one allocation per connection,
+    // not one per answer.
+    c->field.resize(0);
     c->inValue = false;
     c->fieldIsRetryAfter = false;
-    c->retryAfter.clear();
-    c->body.clear();
+    c->retryAfter.resize(0);
+    c->body.resize(0);
     return 0;
 }
 
@@ -139,7 +142,7 @@ int LoadRunner::onHeaderField(http_parser *parser, const char *at, size_t length
 {
     auto *c = static_cast<Connection *>(parser->data);
     if (c->inValue) {
-        c->field.clear();
+        c->field.resize(0);
         c->inValue = false;
     }
     if (c->field.size() < 64)
@@ -223,13 +226,17 @@ void LoadRunner::openConnection(Connection &c, qint64 nowNs)
     c.head = 0;
     c.count = 0;
     c.closeAfterAnswer = false;
+    --m_closed;
     const int rc = ::connect(c.fd, reinterpret_cast<const sockaddr *>(&m_config.address.storage),
                              m_config.address.length);
     c.connecting = rc != 0;
     c.open = rc == 0;
+    if (c.open)
+        m_freeSlots += qint64(c.ring.size());
     if (rc != 0 && errno != EINPROGRESS) {
         ::close(c.fd);
         c.fd = -1;
+        ++m_closed;
         c.connecting = false;
         ++m_window.connectionErrors;
         ++m_summary.connectionErrors;
@@ -248,7 +255,10 @@ void LoadRunner::failConnection(Connection &c, qint64 nowNs, bool timedOut)
     if (c.fd >= 0) {
         ::epoll_ctl(m_epoll, EPOLL_CTL_DEL, c.fd, nullptr);
         ::close(c.fd);
+        ++m_closed;
     }
+    if (c.open)
+        m_freeSlots -= qint64(c.ring.size() - c.count);
     const bool wasConnecting = c.connecting;
     c.fd = -1;
     c.open = false;
@@ -291,6 +301,7 @@ void LoadRunner::onWritable(Connection &c, qint64 nowNs)
         c.connecting = false;
         c.open = true;
         c.failures = 0;
+        m_freeSlots += qint64(c.ring.size());
     }
     flush(c, nowNs);
 }
@@ -375,6 +386,7 @@ void LoadRunner::answer(Connection &c, qint64 nowNs)
     c.head = (c.head + 1) % c.ring.size();
     --c.count;
     --m_inFlight;
+    ++m_freeSlots;
     m_latency.record((nowNs - f.sentNs) / 1000);
 
     SentVote &sent = (*m_ledger)[f.ledgerIndex];
@@ -415,12 +427,15 @@ void LoadRunner::send(Connection &c, std::uint32_t ledgerIndex, qint64 nowNs)
     c.out += m_requestHead;
     c.out += m_generator.contentType(sent.vote);
     c.out += "\r\nContent-Length: ";
-    c.out += QByteArray::number(m_body.size());
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof(digits), m_body.size()).ptr;
+    c.out.append(digits, end - digits);
     c.out += "\r\n\r\n";
     c.out += m_body;
     c.ring[(c.head + c.count) % c.ring.size()] = {ledgerIndex, nowNs};
     ++c.count;
     ++m_inFlight;
+    --m_freeSlots;
     if (sent.attempts < 255)
         ++sent.attempts;
     ++m_summary.requests;
@@ -428,6 +443,8 @@ void LoadRunner::send(Connection &c, std::uint32_t ledgerIndex, qint64 nowNs)
 
 LoadRunner::Connection *LoadRunner::connectionWithRoom()
 {
+    if (m_freeSlots <= 0)
+        return nullptr; // every open connection's pipeline is full: no scan
     const std::size_t n = m_connections.size();
     for (std::size_t i = 0; i < n; ++i) {
         Connection &c = *m_connections[(m_roundRobin + i) % n];
@@ -444,9 +461,10 @@ void LoadRunner::tick(qint64 second, bool final)
     const LatencyHistogram::Snapshot now = m_latency.snapshot();
     const LatencyHistogram::Snapshot interval = now - m_lastSnapshot;
     m_lastSnapshot = now;
-    const qint64 due = m_shape.dueBy(std::min(second * 1000, m_config.durationMs));
+    const qint64 due =
+        m_shape.isUnlimited() ? m_issued : m_shape.dueBy(std::min(second * 1000, m_config.durationMs));
     m_window.second = second;
-    m_window.target = due - m_lastTickDue;
+    m_window.target = m_shape.isUnlimited() ? -1 : due - m_lastTickDue;
     m_lastTickDue = due;
     m_window.inFlight = m_inFlight;
     m_window.backlog = m_scheduleOver && final ? 0 : std::max<qint64>(0, due - m_issued);
@@ -477,6 +495,7 @@ RunSummary LoadRunner::run(std::vector<SentVote> &ledger)
     m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
 
     m_startNs = monotonicNs();
+    m_closed = m_config.connections;
     for (int i = 0; i < m_config.connections; ++i) {
         auto c = std::make_unique<Connection>();
         c->runner = this;
@@ -503,6 +522,8 @@ RunSummary LoadRunner::run(std::vector<SentVote> &ledger)
             durationMs = std::min(durationMs, elapsedMs);
             total = m_shape.dueBy(durationMs);
         }
+        if (!m_scheduleOver && elapsedMs >= durationMs && m_shape.isUnlimited())
+            total = m_issued; // as fast as possible: what was sent by the end is the plan
         m_scheduleOver = elapsedMs >= durationMs;
         const qint64 due = m_scheduleOver ? total : m_shape.dueBy(elapsedMs);
 
@@ -538,17 +559,18 @@ RunSummary LoadRunner::run(std::vector<SentVote> &ledger)
 
         // Connections that broke come back, with a backoff; once the schedule is over only
         // while something is left to send, and not once the server is evidently gone.
-        bool anyOpen = false;
-        bool anyConnecting = false;
+        // Only when some connection is down: with a thousand connections a scan per loop
+        // would cost more than the requests.
         const bool somethingToSend = m_issued < total || !m_retries.empty();
-        for (auto &c : m_connections) {
-            if (c->fd < 0 && nowNs >= c->reconnectAtNs &&
-                (!m_scheduleOver || (somethingToSend && !serverGone)))
-                openConnection(*c, nowNs);
-            anyOpen = anyOpen || c->open;
-            anyConnecting = anyConnecting || c->connecting;
+        if (m_closed > 0 && (!m_scheduleOver || (somethingToSend && !serverGone))) {
+            for (auto &c : m_connections) {
+                if (c->fd < 0 && nowNs >= c->reconnectAtNs)
+                    openConnection(*c, nowNs);
+            }
         }
-        if (m_scheduleOver && !anyOpen && !anyConnecting && somethingToSend) {
+        const bool anyUp = m_closed < qint64(m_connections.size()); // open or connecting
+        const bool anyOpen = m_freeSlots + m_inFlight > 0;          // slots exist only on open ones
+        if (m_scheduleOver && !anyUp && somethingToSend) {
             // Nothing is connected and every attempt since the end failed: stop trying.
             serverGone = true;
         }

@@ -110,6 +110,8 @@ private:
     qint64 m_startNs = 0;
     qint64 m_clockNs = 0; // "now" for the parser callbacks
     qint64 m_inFlight = 0;
+    qint64 m_freeSlots = 0; // free pipeline slots over the open connections
+    qint64 m_closed = 0;    // connections without a socket (waiting to reconnect)
     qint64 m_issued = 0;
     bool m_scheduleOver = false;
 

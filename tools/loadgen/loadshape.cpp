@@ -1,6 +1,7 @@
 #include "loadshape.h"
 
 #include <cmath>
+#include <limits>
 
 #include <QHash>
 #include <QStringList>
@@ -63,6 +64,13 @@ LoadShape LoadShape::steady(double rate)
     return shape;
 }
 
+LoadShape LoadShape::max()
+{
+    LoadShape shape;
+    shape.m_kind = Kind::Max;
+    return shape;
+}
+
 LoadShape LoadShape::ramp(double from, double to, qint64 durationMs)
 {
     LoadShape shape;
@@ -108,6 +116,12 @@ bool LoadShape::parse(const QString &spec, double rate, LoadShape *out, QString 
         return true;
     };
 
+    if (name == u"max") {
+        if (!allowOnly({}))
+            return false;
+        *out = max();
+        return true;
+    }
     if (name == u"steady") {
         if (!allowOnly({u"rate"_s}))
             return false;
@@ -153,7 +167,7 @@ bool LoadShape::parse(const QString &spec, double rate, LoadShape *out, QString 
         *out = spike(peak, rise, decay, base, at);
         return true;
     }
-    return fail(error, u"unknown profile \"%1\" (use steady, ramp or spike)"_s.arg(name));
+    return fail(error, u"unknown profile \"%1\" (use steady, ramp, spike or max)"_s.arg(name));
 }
 
 qint64 LoadShape::naturalDurationMs() const
@@ -169,6 +183,8 @@ void LoadShape::setDurationMs(qint64 durationMs)
 double LoadShape::rateAt(qint64 ms) const
 {
     switch (m_kind) {
+    case Kind::Max:
+        return 0;
     case Kind::Steady:
         return m_rate;
     case Kind::Ramp:
@@ -196,6 +212,8 @@ double LoadShape::cumulativeAt(double ms) const
         return 0;
     const double seconds = ms / 1000.0;
     switch (m_kind) {
+    case Kind::Max:
+        return 0;
     case Kind::Steady:
         return m_rate * seconds;
     case Kind::Ramp: {
@@ -231,6 +249,8 @@ double LoadShape::cumulativeAt(double ms) const
 
 qint64 LoadShape::dueBy(qint64 ms) const
 {
+    if (m_kind == Kind::Max)
+        return std::numeric_limits<qint64>::max() / 2;
     // The epsilon absorbs rounding in the closed forms, so that e.g. 1000/s for exactly 3 s
     // is 3000 votes and not 2999.
     return qint64(std::floor(cumulativeAt(double(ms)) + 1e-6));
@@ -239,6 +259,8 @@ qint64 LoadShape::dueBy(qint64 ms) const
 double LoadShape::peakRate() const
 {
     switch (m_kind) {
+    case Kind::Max:
+        return 0;
     case Kind::Steady:
         return m_rate;
     case Kind::Ramp:
@@ -252,6 +274,8 @@ double LoadShape::peakRate() const
 QString LoadShape::describe() const
 {
     switch (m_kind) {
+    case Kind::Max:
+        return u"as fast as possible"_s;
     case Kind::Steady:
         return u"steady %1/s"_s.arg(m_rate);
     case Kind::Ramp:

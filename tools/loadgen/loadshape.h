@@ -7,6 +7,9 @@
 // count (a token schedule), so a run of a given shape and duration always sends the same
 // number of votes however the event loop's timing jitters; only when they go out varies.
 //
+//   max                                   as fast as the connections allow (a closed loop:
+//                                         a vote leaves when a pipeline slot frees up); for
+//                                         measuring capacity, not for modelling an audience
 //   steady                                rate votes/s throughout
 //   ramp:from=A,to=B                      linear from A to B over the run
 //   spike:peak=P,rise=R,decay=D,base=B,at=T
@@ -20,7 +23,8 @@ public:
     {
         Steady = 1,
         Ramp,
-        Spike
+        Spike,
+        Max
     };
 
     // spec: "steady", "ramp", "spike" optionally followed by ":key=value,...". `rate` is
@@ -28,10 +32,13 @@ public:
     // default peak. Returns false with a message that names the problem.
     static bool parse(const QString &spec, double rate, LoadShape *out, QString *error);
     static LoadShape steady(double rate);
+    static LoadShape max();
     static LoadShape ramp(double from, double to, qint64 durationMs);
     static LoadShape spike(double peak, qint64 riseMs, qint64 decayMs, double base = 0, qint64 atMs = 0);
 
     Kind kind() const { return m_kind; }
+    // No schedule: every free pipeline slot is filled at once, and the run sends what it can.
+    bool isUnlimited() const { return m_kind == Kind::Max; }
     // How long the shape lasts when no --duration is given (0: the caller decides).
     qint64 naturalDurationMs() const;
     // A ramp is stretched over the run: its length is set once the duration is known.

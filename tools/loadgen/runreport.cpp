@@ -145,10 +145,10 @@ QString formatMicros(qint64 micros)
 
 QString progressLine(const SecondStats &s)
 {
-    QString line = u"[%1s] sent %2/s (target %3/s) | 2xx %4 4xx %5 5xx %6 | retries %7 | p50 %8 p99 %9 | "
+    QString line = u"[%1s] sent %2/s (target %3) | 2xx %4 4xx %5 5xx %6 | retries %7 | p50 %8 p99 %9 | "
                    u"in flight %10"_s.arg(s.second, 4)
                        .arg(s.sent, 7)
-                       .arg(s.target)
+                       .arg(s.target < 0 ? u"max"_s : u"%1/s"_s.arg(s.target))
                        .arg(s.ok)
                        .arg(s.client4xx)
                        .arg(s.server5xx)
@@ -278,20 +278,20 @@ QByteArray htmlChart(const RunSummary &summary, const QString &verdictLine)
                                                                    htmlEscape(verdictLine));
     }
     html += u"<pre>%1</pre>\n"_s.arg(htmlEscape(summary.text()));
-    html +=
-        svgPanel(summary.seconds, u"Votes per second"_s, u"votes/s"_s,
-                 {{u"target"_s, u"#9e9e9e"_s, [](const SecondStats &s) { return double(s.target); }, true},
-                  {u"sent"_s, u"#1f77b4"_s,
-                   [](const SecondStats &s) {
-                       return double(s.sent + s.retries);
-                   }},
-                  {u"acked (2xx)"_s, u"#2ca02c"_s,
-                   [](const SecondStats &s) {
-                       return double(s.ok);
-                   }},
-                  {u"refused (4xx+5xx)"_s, u"#d62728"_s, [](const SecondStats &s) {
-                       return double(s.client4xx + s.server5xx);
-                   }}});
+    html += svgPanel(summary.seconds, u"Votes per second"_s, u"votes/s"_s,
+                     {{u"target"_s, u"#9e9e9e"_s,
+                       [](const SecondStats &s) { return double(std::max<qint64>(0, s.target)); }, true},
+                      {u"sent"_s, u"#1f77b4"_s,
+                       [](const SecondStats &s) {
+                           return double(s.sent + s.retries);
+                       }},
+                      {u"acked (2xx)"_s, u"#2ca02c"_s,
+                       [](const SecondStats &s) {
+                           return double(s.ok);
+                       }},
+                      {u"refused (4xx+5xx)"_s, u"#d62728"_s, [](const SecondStats &s) {
+                           return double(s.client4xx + s.server5xx);
+                       }}});
     html += svgPanel(
         summary.seconds, u"Latency (request to answer)"_s, u"ms"_s,
         {{u"p50"_s, u"#1f77b4"_s,

@@ -12,7 +12,7 @@
 struct SecondStats
 {
     qint64 second = 0;     // seconds since the start, end of the interval
-    qint64 target = 0;     // votes the schedule made due in this second
+    qint64 target = 0;     // votes the schedule made due in this second; -1: no schedule (--rate max)
     qint64 sent = 0;       // votes sent for the first time
     qint64 retries = 0;    // requests sent again after 503/429
     qint64 ok = 0;         // 2xx answers

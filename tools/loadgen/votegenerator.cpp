@@ -1,6 +1,7 @@
 #include "votegenerator.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 
 using namespace Qt::Literals::StringLiterals;
@@ -59,6 +60,8 @@ VoteGenerator::VoteGenerator(Config config)
         sum += weight;
         m_cumulativeWeights.push_back(sum);
     }
+    for (const QString &key : m_config.optionKeys)
+        m_optionKeysUtf8.append(key.toUtf8());
     for (double &value : m_cumulativeWeights)
         value /= sum > 0 ? sum : 1;
     double invalid = 0;
@@ -123,14 +126,9 @@ QByteArray VoteGenerator::validVoterId(std::uint32_t index) const
 
 QByteArray VoteGenerator::voterId(const PlannedVote &vote) const
 {
-    switch (vote.kind) {
-    case VoteKind::Valid:
-        return validVoterId(vote.voterIndex);
-    case VoteKind::InvalidVoter:
-        return m_config.voterPrefix + "bad voter#" + QByteArray::number(vote.voterIndex);
-    default:
-        return m_config.voterPrefix + 'i' + QByteArray::number(vote.voterIndex);
-    }
+    QByteArray id;
+    appendVoterId(vote, id);
+    return id;
 }
 
 QByteArray VoteGenerator::contentType(const PlannedVote &vote) const
@@ -139,18 +137,26 @@ QByteArray VoteGenerator::contentType(const PlannedVote &vote) const
                                                        : QByteArrayLiteral("application/json");
 }
 
+void VoteGenerator::appendVoterId(const PlannedVote &vote, QByteArray &out) const
+{
+    out += m_config.voterPrefix;
+    if (vote.kind == VoteKind::InvalidVoter)
+        out += "bad voter#";
+    else if (vote.kind != VoteKind::Valid)
+        out += 'i';
+    char digits[16];
+    const auto end = std::to_chars(digits, digits + sizeof(digits), vote.voterIndex).ptr;
+    out.append(digits, end - digits);
+}
+
 void VoteGenerator::body(const PlannedVote &vote, QByteArray &out) const
 {
+    // Appends in place: this runs once per request on the sender's hot path.
     out += "{\"voter\":\"";
-    out += voterId(vote);
+    appendVoterId(vote, out);
     switch (vote.kind) {
     case VoteKind::MissingField:
         out += "\"}";
-        return;
-    case VoteKind::InvalidJson:
-        out += "\",\"option\":\"";
-        out += m_config.optionKeys.value(vote.optionIndex).toUtf8();
-        out += "\""; // no closing brace
         return;
     case VoteKind::UnknownOption:
         out += "\",\"option\":\"";
@@ -159,8 +165,10 @@ void VoteGenerator::body(const PlannedVote &vote, QByteArray &out) const
         return;
     default:
         out += "\",\"option\":\"";
-        out += m_config.optionKeys.value(vote.optionIndex).toUtf8();
-        out += "\"}";
+        if (vote.optionIndex >= 0 && vote.optionIndex < m_optionKeysUtf8.size())
+            out += m_optionKeysUtf8.at(vote.optionIndex);
+        // A body cut short for InvalidJson: no closing brace.
+        out += vote.kind == VoteKind::InvalidJson ? QByteArrayView("\"") : QByteArrayView("\"}");
         return;
     }
 }

@@ -80,8 +80,10 @@ public:
 
 private:
     double uniform(); // [0, 1)
+    void appendVoterId(const PlannedVote &vote, QByteArray &out) const;
 
     Config m_config;
+    QList<QByteArray> m_optionKeysUtf8;
     std::vector<double> m_cumulativeWeights;
     std::array<double, kVoteKindCount> m_cumulativeInvalid{};
     double m_invalidTotal = 0;
