@@ -471,9 +471,22 @@ void LoadRunner::tick(qint64 second, bool final)
     m_window.p50Micros = interval.percentile(50);
     m_window.p99Micros = interval.percentile(99);
     m_window.maxMicros = interval.count() > 0 ? interval.max() : 0;
-    m_summary.seconds.push_back(m_window);
-    if (m_onSecond)
-        m_onSecond(m_window);
+    if (final && !m_summary.seconds.empty() && m_window.sent == 0 && m_window.retries == 0 &&
+        m_window.target <= 0) {
+        // The last answers of a run trickle in just after its last full second: they
+        // belong to it, and a near-empty extra second would draw a cliff in the chart.
+        SecondStats &last = m_summary.seconds.back();
+        last.ok += m_window.ok;
+        last.client4xx += m_window.client4xx;
+        last.server5xx += m_window.server5xx;
+        last.unanswered += m_window.unanswered;
+        last.connectionErrors += m_window.connectionErrors;
+        last.inFlight = m_inFlight;
+    } else {
+        m_summary.seconds.push_back(m_window);
+        if (m_onSecond)
+            m_onSecond(m_window);
+    }
     m_summary.retries += m_window.retries;
     m_summary.ok += m_window.ok;
     m_summary.client4xx += m_window.client4xx;

@@ -115,13 +115,17 @@ QString svgPanel(const std::vector<SecondStats> &seconds, const QString &title, 
                .arg(top + plotH)
                .arg(left + plotW);
     double legendX = left + 260;
+    QString dashedLines;
     for (const Series &line : series) {
         QString points = u"%1,%2"_s.arg(x(0)).arg(y(0));
         for (const SecondStats &s : seconds)
             points += u" %1,%2"_s.arg(x(double(s.second)), 0, 'f', 1).arg(y(line.value(s)), 0, 'f', 1);
-        svg += u"<polyline fill=\"none\" stroke=\"%1\" stroke-width=\"2\"%2 points=\"%3\"><title>%4</title>"
-               u"</polyline>\n"_s.arg(line.colour, line.dashed ? u" stroke-dasharray=\"6 4\""_s : QString(),
-                                      points, htmlEscape(line.name));
+        // Dashed reference lines (the target, the max) go on top, so a line that follows
+        // them exactly does not hide them.
+        (line.dashed ? dashedLines : svg) +=
+            u"<polyline fill=\"none\" stroke=\"%1\" stroke-width=\"2\"%2 points=\"%3\"><title>%4</title>"
+            u"</polyline>\n"_s.arg(line.colour, line.dashed ? u" stroke-dasharray=\"6 4\""_s : QString(),
+                                   points, htmlEscape(line.name));
         svg += u"<rect x=\"%1\" y=\"12\" width=\"14\" height=\"4\" fill=\"%2\"/>"
                u"<text x=\"%3\" y=\"18\" font-size=\"12\">%4</text>\n"_s.arg(legendX)
                    .arg(line.colour)
@@ -129,6 +133,7 @@ QString svgPanel(const std::vector<SecondStats> &seconds, const QString &title, 
                    .arg(htmlEscape(line.name));
         legendX += 30 + 7 * double(line.name.size());
     }
+    svg += dashedLines;
     svg += u"</svg>\n"_s;
     return svg;
 }
