@@ -123,9 +123,10 @@ private:
         QJsonObject report;
     };
 
-    std::unique_ptr<Engine> startEngine()
+    std::unique_ptr<Engine> startEngine(qsizetype queueCapacity = 100'000)
     {
         Engine::Options options;
+        options.queueCapacity = queueCapacity;
         options.databasePath = m_dir->filePath(u"votedesk.db"_s);
         options.port = 0;
         options.workersMax = 2;
@@ -370,6 +371,28 @@ private Q_SLOTS:
         // The retry came no sooner than the server asked (a lower bound, not a timing race).
         for (qint64 waited : stub.retryWaitsMs())
             QVERIFY2(waited >= 1000, qPrintable(QString::number(waited)));
+    }
+
+    void overloadedServerIsRetriedAndVerified()
+    {
+        // A pipeline that holds two votes and a burst of 500: most get 503 overloaded and
+        // come back after Retry-After. However the timing falls, a 503 must not be stored
+        // and a retried vote must be stored once: the verdict does not depend on it.
+        auto engine = startEngine(2);
+        QVERIFY(engine);
+        const QString report = path(u"report.json"_s);
+        const Run run =
+            loadgen({u"--url"_s, url(engine->port()), u"--new-session"_s, u"--rate"_s, u"10000"_s,
+                     u"--duration"_s, u"50ms"_s, u"--connections"_s, u"16"_s, u"--pipeline"_s, u"8"_s,
+                     u"--max-retries"_s, u"2"_s, u"--verify"_s, u"--report"_s, report, u"--quiet"_s},
+                    report);
+        QVERIFY2(run.exitCode == 0, qPrintable(explain(run)));
+        QVERIFY2(run.out.contains(u"VERDICT: VERIFIED"_s), qPrintable(explain(run)));
+        const qint64 acked = run.report.value(u"acked"_s).toInteger();
+        QCOMPARE(engine->tally()->accepted, acked);
+        QCOMPARE(acked + run.report.value(u"retries_given_up"_s).toInteger(), 500);
+        qInfo() << "503 answers:" << run.report.value(u"5xx"_s).toInteger()
+                << "retries:" << run.report.value(u"retries"_s).toInteger();
     }
 
     void retriesAreBounded()

@@ -410,6 +410,11 @@ Verdict Verifier::finish(const ServerResults &results)
                 .arg(verdict.unansweredStored)
                 .arg(verdict.unanswered - verdict.unansweredStored));
     }
+    if (verdict.acked == 0) {
+        verdict.notes.append(
+            u"no vote of this run was acknowledged, so there was nothing to find in the log; "
+            u"look at the answers above (lines not open?)"_s);
+    }
     if (verdict.baselineRows > 0) {
         verdict.notes.append(u"the session already held %1 votes before the run; they are replayed into the "
                              u"expected tally but not checked against receipts"_s.arg(verdict.baselineRows));
