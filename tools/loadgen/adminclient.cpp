@@ -160,8 +160,8 @@ AdminClient::Response AdminClient::request(const QByteArray &method, const QByte
     const qint64 deadline = nowMs() + m_timeoutMs;
     auto failed = [&](const QString &what) {
         response.status = 0;
-        response.error = u"%1 %2 on %3: %4"_s.arg(QString::fromLatin1(method), QString::fromLatin1(target),
-                                                  QString::fromLatin1(m_address.hostHeader), what);
+        // Callers name the request; this says what happened and where.
+        response.error = u"%1 (%2)"_s.arg(what, QString::fromLatin1(m_address.hostHeader));
         return response;
     };
     const int fd = ::socket(m_address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
