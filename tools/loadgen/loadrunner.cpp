@@ -439,6 +439,7 @@ void LoadRunner::send(Connection &c, std::uint32_t ledgerIndex, qint64 nowNs)
     if (sent.attempts < 255)
         ++sent.attempts;
     ++m_summary.requests;
+    m_lastSendNs = nowNs;
 }
 
 LoadRunner::Connection *LoadRunner::connectionWithRoom()
@@ -508,6 +509,7 @@ RunSummary LoadRunner::run(std::vector<SentVote> &ledger)
     m_epoll = ::epoll_create1(EPOLL_CLOEXEC);
 
     m_startNs = monotonicNs();
+    m_lastSendNs = m_startNs;
     m_closed = m_config.connections;
     for (int i = 0; i < m_config.connections; ++i) {
         auto c = std::make_unique<Connection>();
@@ -640,6 +642,7 @@ RunSummary LoadRunner::run(std::vector<SentVote> &ledger)
         }
     }
     m_summary.elapsedMs = (endNs - m_startNs) / kMsNs;
+    m_summary.sendingMs = std::max<qint64>(1, (m_lastSendNs - m_startNs) / kMsNs);
     tick(nextSecond, true);
 
     m_summary.planned = total;

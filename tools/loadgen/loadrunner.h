@@ -108,6 +108,7 @@ private:
     QByteArray m_requestHead; // "POST /v1/votes HTTP/1.1\r\nHost: ...\r\nContent-Type: "
     QByteArray m_body;        // scratch
     qint64 m_startNs = 0;
+    qint64 m_lastSendNs = 0;
     qint64 m_clockNs = 0; // "now" for the parser callbacks
     qint64 m_inFlight = 0;
     qint64 m_freeSlots = 0; // free pipeline slots over the open connections

@@ -197,6 +197,7 @@ QJsonObject RunSummary::toJson() const
         {u"shape"_s, shape},
         {u"duration_ms"_s, plannedDurationMs},
         {u"elapsed_ms"_s, elapsedMs},
+        {u"sending_ms"_s, sendingMs},
         {u"connections"_s, connections},
         {u"pipeline"_s, pipeline},
         {u"planned"_s, planned},
@@ -232,12 +233,14 @@ QString RunSummary::text() const
                .arg(shape, formatDurationMs(plannedDurationMs), url)
                .arg(connections)
                .arg(pipeline);
-    out += u"votes: %1 planned, %2 sent, %3 not sent; %4 requests in %5 (%6 req/s)\n"_s.arg(planned)
+    out += u"votes: %1 planned, %2 sent, %3 not sent; %4 requests in %5 (%6 req/s), last answer after %7\n"_s
+               .arg(planned)
                .arg(sent)
                .arg(notSent)
                .arg(requests)
-               .arg(formatDurationMs(elapsedMs))
-               .arg(std::round(sendRate()));
+               .arg(formatDurationMs(sendingMs))
+               .arg(std::round(sendRate()))
+               .arg(formatDurationMs(elapsedMs));
     out += u"answers: 2xx %1, 4xx %2, 5xx %3, unanswered %4 (timeouts %5), connection errors %6; retries %7, "
            u"given up %8\n"_s.arg(ok)
                .arg(client4xx)

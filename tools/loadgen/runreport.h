@@ -34,6 +34,7 @@ struct RunSummary
     QString shape;
     qint64 plannedDurationMs = 0;
     qint64 elapsedMs = 0; // until the last answer (or the drain timeout)
+    qint64 sendingMs = 0; // until the last request went out: what the send rate is over
     qint64 planned = 0;   // votes the schedule made due over the run
     qint64 sent = 0;      // votes sent at least once
     qint64 notSent = 0;   // due but never sent (no connection, or the run ended behind schedule)
@@ -54,7 +55,8 @@ struct RunSummary
     LatencyHistogram::Snapshot latency;    // every answered request
     std::vector<SecondStats> seconds;
 
-    double sendRate() const { return elapsedMs > 0 ? double(requests) * 1000.0 / double(elapsedMs) : 0; }
+    // Requests per second while sending; a slow tail of answers does not dilute it.
+    double sendRate() const { return sendingMs > 0 ? double(requests) * 1000.0 / double(sendingMs) : 0; }
     QJsonObject toJson() const;
     QString text() const; // the summary block printed at the end
 };
