@@ -1,7 +1,5 @@
 #include "engine/apiroutes.h"
 
-#include <limits>
-
 #include <QDateTime>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -10,7 +8,6 @@
 
 #include "export/csvwriter.h"
 #include "export/resulttable.h"
-#include "store/sqlitestore.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -72,35 +69,6 @@ QByteArray resultsEtag(const TallySnapshot &snapshot, const char *variant)
 {
     return '"' + QByteArray(variant) + '-' + QByteArray::number(snapshot.sessionId) + '-' +
            QByteArray::number(snapshot.version) + '"';
-}
-
-// RFC 4180 field: the log's own voters and keys never need quotes, but the log is read to
-// audit it, so whatever a row holds must come out unambiguous.
-void appendCsvField(QByteArray &out, QByteArrayView field)
-{
-    const bool quote =
-        field.contains(',') || field.contains('"') || field.contains('\r') || field.contains('\n');
-    if (!quote) {
-        out += field;
-        return;
-    }
-    out += '"';
-    for (const char c : field) {
-        if (c == '"')
-            out += '"';
-        out += c;
-    }
-    out += '"';
-}
-
-// A whole number from 0 to max in the query, or the fallback when absent; -1 when malformed.
-qint64 queryNumber(const QUrlQuery &query, const QString &name, qint64 fallback, qint64 max)
-{
-    if (!query.hasQueryItem(name))
-        return fallback;
-    bool ok = false;
-    const qint64 value = query.queryItemValue(name).toLongLong(&ok);
-    return ok && value >= 0 && value <= max ? value : -1;
 }
 
 std::optional<Http::HttpResponse> notModified(const Http::HttpRequest &request, const QByteArray &etag)
@@ -256,46 +224,6 @@ Http::Router buildApiRouter(const ApiContext &ctx)
         return std::optional(HttpResponse::json(200, toJson(object)));
     });
 
-    // The current session's vote log, a page at a time: what an auditor (votedesk-loadgen
-    // --verify) replays to prove every receipt is stored and the tally is right. Read
-    // through a connection of its own on this I/O thread; a page of 100 000 rows takes tens
-    // of milliseconds, which only an admin on loopback can ask for.
-    router.add(Method::Get, "/v1/admin/votes", [&ctx](const HttpRequest &request, const RequestContext &rc) {
-        if (auto refused = adminOnly(rc))
-            return refused;
-        constexpr qint64 kMaxRows = 100'000;
-        const QUrlQuery query(QString::fromLatin1(request.query));
-        const qint64 after = queryNumber(query, u"after"_s, 0, std::numeric_limits<qint64>::max());
-        const qint64 limit = queryNumber(query, u"limit"_s, kMaxRows, kMaxRows);
-        if (after < 0 || limit < 0) {
-            return std::optional(HttpResponse::jsonError(
-                400, "bad_request", u"\"after\" must be a sequence number and \"limit\" 0 to 100000"_s));
-        }
-        const qint64 sessionId = ctx.gate.load()->session.id;
-        QByteArray csv = "seq,voter,option,received_at_ms\r\n";
-        QString error;
-        const bool ok = SqliteStore::readVoteLog(
-            ctx.databasePath, sessionId, after, limit,
-            [&csv](const VoteRow &row) {
-                csv += QByteArray::number(row.seq);
-                csv += ',';
-                appendCsvField(csv, row.voter);
-                csv += ',';
-                appendCsvField(csv, row.option);
-                csv += ',';
-                csv += QByteArray::number(row.receivedAtMs);
-                csv += "\r\n";
-            },
-            &error);
-        if (!ok) {
-            return std::optional(
-                HttpResponse::jsonError(503, "storage_unavailable", error).addHeader("Retry-After", "1"));
-        }
-        HttpResponse response = HttpResponse::text(200, std::move(csv), "text/csv; charset=utf-8");
-        response.addHeader("X-Votedesk-Session", QByteArray::number(sessionId));
-        return std::optional(std::move(response));
-    });
-
     router.add(
         Method::Post, "/v1/admin/window", [&ctx](const HttpRequest &request, const RequestContext &rc) {
             if (auto refused = adminOnly(rc))
@@ -356,6 +284,24 @@ Http::Router buildApiRouter(const ApiContext &ctx)
                    ctx.createSession(definition, rc.ticket);
                    return std::optional<HttpResponse>();
                });
+
+    router.add(Method::Get, "/v1/admin/votes", [&ctx](const HttpRequest &request, const RequestContext &rc) {
+        if (auto refused = adminOnly(rc))
+            return refused;
+        const QUrlQuery query(QString::fromLatin1(request.query));
+        bool afterOk = true;
+        bool limitOk = true;
+        const qint64 after =
+            query.hasQueryItem(u"after"_s) ? query.queryItemValue(u"after"_s).toLongLong(&afterOk) : 0;
+        const qint64 limit =
+            query.hasQueryItem(u"limit"_s) ? query.queryItemValue(u"limit"_s).toLongLong(&limitOk) : 100'000;
+        if (!afterOk || !limitOk || after < 0 || limit < 1 || limit > 100'000) {
+            return std::optional(HttpResponse::jsonError(
+                400, "bad_request", u"use after=<seq> (0 or more) and limit=<rows> (1 to 100000)"_s));
+        }
+        ctx.voteLog(after, limit, rc.ticket);
+        return std::optional<HttpResponse>();
+    });
 
     // Audience pages and graphics on other origins may vote and read; nothing else.
     for (const char *path : {"/v1/votes", "/v1/session", "/v1/results", "/v1/results.csv"})

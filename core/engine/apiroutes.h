@@ -27,8 +27,8 @@ struct ApiContext
     // {"action":"open"|"close"|"extend","seconds":N}; seconds only for extend.
     std::function<void(const QString &action, qint64 seconds, const Http::ReplyTicket &ticket)> windowAction;
     std::function<void(const SessionDefinition &definition, const Http::ReplyTicket &ticket)> createSession;
-    // The SQLite file, read (not written) by GET /v1/admin/votes through its own connection.
-    QString databasePath;
+    // The current session's vote log after a sequence number, answered through the ticket.
+    std::function<void(qint64 afterSeq, qint64 limit, const Http::ReplyTicket &ticket)> voteLog;
 };
 
 // The v1 route table (DESIGN.md §4).

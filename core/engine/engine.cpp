@@ -175,7 +175,23 @@ bool Engine::start(QString *error)
                 this, [this, definition, ticket] { adminCreateSession(definition, ticket); },
                 Qt::QueuedConnection);
         },
-        m_options.databasePath});
+        // Crossing: straight from the I/O thread into the writer's queue (thread-safe); the
+        // writer answers from its thread.
+        [this](qint64 afterSeq, qint64 limit, const Http::ReplyTicket &ticket) {
+            m_writerQueue.push(m_writer->exportVotes(
+                afterSeq, limit,
+                [ticket](bool ok, qint64 sessionId, const QByteArray &csv, const QString &problem) {
+                    if (!ok) {
+                        Http::sendReply(ticket,
+                                        Http::HttpResponse::jsonError(503, "storage_unavailable", problem)
+                                            .addHeader("Retry-After", "2"));
+                        return;
+                    }
+                    Http::sendReply(ticket,
+                                    Http::HttpResponse(200, "text/csv; charset=utf-8", csv)
+                                        .addHeader("X-Votedesk-Session", QByteArray::number(sessionId)));
+                }));
+        }});
 
     m_server = std::make_unique<Http::HttpServer>(buildApiRouter(*m_api));
     // Requests the HTTP layer refuses itself (too large, malformed) are counted as rejected

@@ -62,7 +62,8 @@ public:
     // Takes the database lock, opens the store, resumes (or creates the demo) session and
     // starts listening. On failure returns false with a message naming the problem.
     bool start(QString *error);
-    // Commits what is queued, closes the store and the server. Safe to call twice.
+    // Commits what is queued, closes the store and the server. Safe to call twice. An Engine
+    // runs once: to start again on the same database, construct a new one.
     void stop();
     bool isRunning() const { return m_running; }
 

@@ -50,7 +50,10 @@ JournalWriter::JournalWriter(Config config, IngestQueue &ingest, WriterQueue &qu
     , m_metrics(metrics)
     , m_clock(clock)
     , m_rejects(std::make_shared<RejectCounters>())
-{}
+{
+    // A worker's batch is never split, so it must not be larger than a group commit.
+    m_pool.setMaxBatchVotes(m_config.batchSize);
+}
 
 JournalWriter::~JournalWriter()
 {
@@ -249,6 +252,31 @@ WriterCommand JournalWriter::expectBarrier(quint64 barrierId, Completion done)
             }};
 }
 
+WriterCommand JournalWriter::exportVotes(qint64 afterSeq, qint64 limit, VoteLogReady done)
+{
+    return {u"export votes after %1"_s.arg(afterSeq), [this, afterSeq, limit, done = std::move(done)] {
+                QByteArray csv;
+                csv.reserve(int(qMin<qint64>(limit, 100'000)) * 40);
+                csv += "seq,voter,option,received_at_ms\r\n";
+                QString error;
+                // Voter ids are [A-Za-z0-9._:@+-] and option keys [A-Za-z0-9_-]: nothing to quote.
+                const bool ok = m_store->forEachVoteAfter(
+                    m_session.id, afterSeq, limit,
+                    [&csv](const VoteRow &row) {
+                        csv += QByteArray::number(row.seq);
+                        csv += ',';
+                        csv += row.voter;
+                        csv += ',';
+                        csv += row.option;
+                        csv += ',';
+                        csv += QByteArray::number(row.receivedAtMs);
+                        csv += "\r\n";
+                    },
+                    &error);
+                done(ok, m_session.id, csv, error);
+            }};
+}
+
 void JournalWriter::markerPassed(const MarkerPassed &passed)
 {
     if (passed.marker.kind != IngestQueue::Marker::Kind::Barrier)
@@ -274,15 +302,21 @@ void JournalWriter::process(std::vector<WriterQueue::Item> &items)
             group.push_back(std::move(*batch));
             continue;
         }
-        // Everything before a command or marker is committed before it runs.
-        commit(group);
+        // Everything before a command or marker is committed before it runs. If that commit
+        // fails, the command or marker still runs before the recovery answers what is queued
+        // behind it, so queue order holds (a barrier expected here must be registered before
+        // its markers, queued behind it, are passed).
+        const bool committed = commit(group);
         group.clear();
         if (auto *command = std::get_if<WriterCommand>(&item))
             command->run();
         else
             markerPassed(std::get<MarkerPassed>(item));
+        if (!committed)
+            recoverFromFailedCommit();
     }
-    commit(group);
+    if (!commit(group))
+        recoverFromFailedCommit();
 }
 
 void JournalWriter::refuse(std::vector<WorkBatch> &batches, RejectReason reason,
@@ -294,6 +328,8 @@ void JournalWriter::refuse(std::vector<WorkBatch> &batches, RejectReason reason,
     for (WorkBatch &batch : batches) {
         m_rejects->add(reason, qint64(batch.votes.size()));
         m_metrics.votesRejected.fetch_add(qint64(batch.votes.size()), std::memory_order_relaxed);
+        if (reason == RejectReason::StorageUnavailable) // the failed commit's and those drained after it
+            m_metrics.votesFailed.fetch_add(qint64(batch.votes.size()), std::memory_order_relaxed);
         m_ingest.release(qint64(batch.votes.size()));
         for (PendingVote &vote : batch.votes) {
             Http::HttpResponse response =
@@ -305,10 +341,10 @@ void JournalWriter::refuse(std::vector<WorkBatch> &batches, RejectReason reason,
     }
 }
 
-void JournalWriter::commit(std::vector<WorkBatch> &batches)
+bool JournalWriter::commit(std::vector<WorkBatch> &batches)
 {
     if (batches.empty())
-        return;
+        return true;
     std::vector<Http::PendingReply> replies;
     std::vector<WorkBatch> storable;
     std::vector<WorkBatch> stale;
@@ -340,13 +376,11 @@ void JournalWriter::commit(std::vector<WorkBatch> &batches)
         m_metrics.recordCommit(qint64(rows.size()), (doneNs - startNs) / 1000, ok);
         if (!ok) {
             qCCritical(lcJournal) << "commit failed:" << error;
-            m_metrics.votesFailed.fetch_add(qint64(rows.size()), std::memory_order_relaxed);
             refuse(storable, RejectReason::StorageUnavailable, replies);
             Http::sendReplies(std::move(replies));
             if (m_onStorageError)
                 m_onStorageError(error);
-            recoverFromFailedCommit();
-            return;
+            return false; // the caller recovers (recoverFromFailedCommit) once it may
         }
         m_nextSeq += qint64(rows.size());
         for (const WorkBatch &batch : storable)
@@ -368,6 +402,7 @@ void JournalWriter::commit(std::vector<WorkBatch> &batches)
         m_ingest.release(qint64(voteCount));
     }
     Http::sendReplies(std::move(replies));
+    return true;
 }
 
 void JournalWriter::recoverFromFailedCommit()

@@ -89,6 +89,12 @@ public:
     // every shard's marker has reached the writer, i.e. every vote admitted before it is
     // committed (or answered 503).
     WriterCommand expectBarrier(quint64 barrierId, Completion done);
+    // Reads up to `limit` rows of the current session's vote log after `afterSeq` as CSV
+    // (seq,voter,option,received_at_ms) and hands them to `done` on the writer thread. In queue
+    // order, so every vote answered 202 before the request is in it.
+    using VoteLogReady =
+        std::function<void(bool ok, qint64 sessionId, const QByteArray &csv, const QString &error)>;
+    WriterCommand exportVotes(qint64 afterSeq, qint64 limit, VoteLogReady done);
 
 private:
     void run(std::promise<LoadResult> *loaded);
@@ -96,7 +102,9 @@ private:
     bool replay(qint64 sessionId, const SessionDefinition &session, bool intoPublished, QString *error);
     void process(std::vector<WriterQueue::Item> &items);
     void markerPassed(const MarkerPassed &passed);
-    void commit(std::vector<WorkBatch> &batches);
+    // False if the store refused the commit (the votes are answered 503 storage_unavailable);
+    // the caller then runs recoverFromFailedCommit().
+    bool commit(std::vector<WorkBatch> &batches);
     void refuse(std::vector<WorkBatch> &batches, RejectReason reason,
                 std::vector<Http::PendingReply> &replies);
     void recoverFromFailedCommit();

@@ -187,7 +187,8 @@ void WorkerPool::pass(int index, int active, std::vector<IngestQueue::Item> &scr
                 const bool countable = vote->sessionId == shard.sessionId && vote->optionIndex >= 0 &&
                                        vote->optionIndex < shard.optionCount;
                 const qint64 session = countable ? shard.sessionId : vote->sessionId;
-                if (!batch.votes.empty() && (batch.sessionId != session || batch.counted != countable))
+                if (!batch.votes.empty() && (batch.sessionId != session || batch.counted != countable ||
+                                             qsizetype(batch.votes.size()) >= m_maxBatchVotes))
                     flush(batch);
                 if (batch.votes.empty()) {
                     batch.sessionId = session;

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -36,6 +37,10 @@ public:
     void stop();
 
     void setActiveWorkers(int n); // clamped to 1..maxWorkers
+    // Before start(): a WorkBatch holds at most this many votes (the journal writer's group
+    // commit size, so a burst a worker takes in one pass is still committed in groups of
+    // that size). At least 1.
+    void setMaxBatchVotes(qsizetype n) { m_maxBatchVotes = qMax<qsizetype>(1, n); }
     int activeWorkers() const { return m_active.load(std::memory_order_relaxed); }
     int maxWorkers() const { return int(m_workers.size()); }
 
@@ -82,6 +87,7 @@ private:
     std::vector<std::unique_ptr<Worker>> m_workers;
     std::unique_ptr<Shard[]> m_shards;
     std::atomic<int> m_active{1};
+    qsizetype m_maxBatchVotes = std::numeric_limits<qsizetype>::max();
     std::atomic<bool> m_stop{false};
 
     // Pause protocol. Locking rule: m_controlMutex guards m_pauseRequested and m_working.

@@ -29,6 +29,10 @@ std::vector<WriterQueue::Item> WriterQueue::pop(qsizetype maxVotes, int windowMs
             Item &front = m_items.front();
             const auto *batch = std::get_if<WorkBatch>(&front);
             if (batch) {
+                // A batch is never split (its delta is one); one that does not fit waits for
+                // the next group, unless the group is still empty.
+                if (taken > 0 && qsizetype(batch->votes.size()) > maxVotes - taken)
+                    return out;
                 taken += qsizetype(batch->votes.size());
                 m_votes -= qsizetype(batch->votes.size());
             }

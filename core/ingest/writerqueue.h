@@ -53,7 +53,9 @@ public:
     // Writer side. Waits up to idleTimeoutMs for the first item. Then takes items until
     // maxVotes votes are taken or a command/marker is taken (it ends the group, which is
     // committed before the command runs); while fewer than maxVotes votes are in hand it
-    // waits for more until windowMs after the first one (the group-commit window).
+    // waits for more until windowMs after the first one (the group-commit window). Batches
+    // are taken whole: a group never holds more than maxVotes votes, except when its first
+    // batch alone is larger.
     // Returns empty on timeout or when shut down and empty.
     std::vector<Item> pop(qsizetype maxVotes, int windowMs, int idleTimeoutMs);
 

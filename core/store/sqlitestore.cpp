@@ -367,9 +367,20 @@ qint64 SqliteStore::maxVoteSeq(QString *error)
 bool SqliteStore::forEachVote(qint64 sessionId, const std::function<void(const VoteRow &)> &visit,
                               QString *error)
 {
+    return forEachVoteAfter(sessionId, 0, -1, visit, error);
+}
+
+bool SqliteStore::forEachVoteAfter(qint64 sessionId, qint64 afterSeq, qint64 limit,
+                                   const std::function<void(const VoteRow &)> &visit, QString *error)
+{
+    // LIMIT -1 is no limit in SQLite. The (session_id, seq) index serves both the filter and
+    // the order.
     Statement query(m_db,
-                    "SELECT seq, voter, option, received_at_ms FROM votes WHERE session_id = ? ORDER BY seq");
+                    "SELECT seq, voter, option, received_at_ms FROM votes WHERE session_id = ? AND seq > ? "
+                    "ORDER BY seq LIMIT ?");
     query.bind(1, sessionId);
+    query.bind(2, afterSeq);
+    query.bind(3, limit);
     VoteRow row;
     row.sessionId = sessionId;
     int rc;
@@ -440,51 +451,5 @@ bool SqliteStore::appendEvent(qint64 sessionId, qint64 atMs, const QString &kind
     query.bind(4, detail);
     if (query.step() != SQLITE_DONE)
         return fail(error, u"cannot log event %1"_s.arg(kind));
-    return true;
-}
-
-bool SqliteStore::readVoteLog(const QString &path, qint64 sessionId, qint64 afterSeq, qint64 limit,
-                              const std::function<void(const VoteRow &)> &visit, QString *error)
-{
-    sqlite3 *db = nullptr;
-    auto failed = [&](const QString &what) {
-        if (error) {
-            *error = u"%1 (%2): %3"_s.arg(what, path,
-                                          db ? QString::fromUtf8(sqlite3_errmsg(db)) : u"out of memory"_s);
-        }
-        sqlite3_close_v2(db);
-        return false;
-    };
-    if (sqlite3_open_v2(QFile::encodeName(path).constData(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                        nullptr) != SQLITE_OK) {
-        return failed(u"cannot open the database to read the vote log"_s);
-    }
-    sqlite3_busy_timeout(db, 5000);
-    sqlite3_stmt *stmt = nullptr;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT seq, voter, option, received_at_ms FROM votes "
-                           "WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?",
-                           -1, &stmt, nullptr) != SQLITE_OK) {
-        return failed(u"cannot read the vote log"_s);
-    }
-    sqlite3_bind_int64(stmt, 1, sessionId);
-    sqlite3_bind_int64(stmt, 2, afterSeq);
-    sqlite3_bind_int64(stmt, 3, limit);
-    VoteRow row;
-    row.sessionId = sessionId;
-    int rc;
-    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-        row.seq = sqlite3_column_int64(stmt, 0);
-        row.voter = QByteArrayView(reinterpret_cast<const char *>(sqlite3_column_text(stmt, 1)),
-                                   sqlite3_column_bytes(stmt, 1));
-        row.option = QByteArrayView(reinterpret_cast<const char *>(sqlite3_column_text(stmt, 2)),
-                                    sqlite3_column_bytes(stmt, 2));
-        row.receivedAtMs = sqlite3_column_int64(stmt, 3);
-        visit(row);
-    }
-    sqlite3_finalize(stmt);
-    if (rc != SQLITE_DONE)
-        return failed(u"reading the vote log stopped"_s);
-    sqlite3_close_v2(db);
     return true;
 }

@@ -32,6 +32,8 @@ public:
     qint64 maxVoteSeq(QString *error) override;
     bool forEachVote(qint64 sessionId, const std::function<void(const VoteRow &)> &visit,
                      QString *error) override;
+    bool forEachVoteAfter(qint64 sessionId, qint64 afterSeq, qint64 limit,
+                          const std::function<void(const VoteRow &)> &visit, QString *error) override;
     qint64 voteCount(qint64 sessionId, QString *error) override;
 
     QMap<QString, qint64> loadCounters(qint64 sessionId, QString *error) override;
@@ -41,13 +43,6 @@ public:
                      QString *error) override;
 
     static constexpr int SchemaVersion = 1;
-
-    // One page of a session's vote log (seq > afterSeq, in seq order, at most `limit` rows),
-    // read through a read-only connection of its own. Any thread may call it while the
-    // journal writer owns the writing connection: in WAL mode a reader sees the last commit
-    // and never blocks the writer. For the admin API's vote log (GET /v1/admin/votes).
-    static bool readVoteLog(const QString &path, qint64 sessionId, qint64 afterSeq, qint64 limit,
-                            const std::function<void(const VoteRow &)> &visit, QString *error);
 
 private:
     class Statement;

@@ -62,6 +62,9 @@ public:
     // Replays a session's log in seq order. Returns false on a read error.
     virtual bool forEachVote(qint64 sessionId, const std::function<void(const VoteRow &)> &visit,
                              QString *error) = 0;
+    // Up to `limit` votes of a session with seq > afterSeq, in seq order.
+    virtual bool forEachVoteAfter(qint64 sessionId, qint64 afterSeq, qint64 limit,
+                                  const std::function<void(const VoteRow &)> &visit, QString *error) = 0;
     virtual qint64 voteCount(qint64 sessionId, QString *error) = 0;
 
     virtual QMap<QString, qint64> loadCounters(qint64 sessionId, QString *error) = 0;
