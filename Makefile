@@ -57,6 +57,7 @@ test: build
 bench: bench-deps build
 	bench/run.sh
 	bench/locust.sh
+	bench/loadgen.sh
 	bench/soak.sh
 
 format:
