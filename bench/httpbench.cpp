@@ -141,10 +141,9 @@ int main(int argc, char *argv[])
                    });
     }
 
-    // The QTcpServer-based server has exactly one I/O thread.
-    if (ioThreads != 1)
-        std::fprintf(stderr, "votedesk-httpbench: this server has one I/O thread; --io-threads ignored\n");
-    Http::HttpServer server(std::move(router));
+    Http::HttpServer::Options options;
+    options.ioThreads = ioThreads;
+    Http::HttpServer server(std::move(router), options);
     QString error;
     if (!server.listen(QHostAddress::LocalHost, quint16(port), &error)) {
         std::fprintf(stderr, "votedesk-httpbench: %s\n", qPrintable(error));
@@ -160,7 +159,7 @@ int main(int argc, char *argv[])
     replier.reset();
     server.close();
     const Http::HttpServerCounters &c = server.counters();
-    std::printf("requests %lld connections %lld protocol-errors %lld\n", c.requests.load(),
-                c.connectionsAccepted.load(), c.protocolErrors.load());
+    std::printf("requests %lld connections %lld refused %lld protocol-errors %lld\n", c.requests.load(),
+                c.connectionsAccepted.load(), c.connectionsRefused.load(), c.protocolErrors.load());
     return 0;
 }
