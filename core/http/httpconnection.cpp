@@ -444,9 +444,9 @@ void HttpConnection::peerClosed()
         return;
     }
     // Whatever is answered already still goes out (the client may only have shut down its
-    // sending side); deferred answers are dropped, there is no one to wait for.
-    if (m_state == State::Open)
-        serializeReady();
+    // sending side), also when that answer is the one that closes; deferred answers are
+    // dropped, there is no one to wait for.
+    serializeReady();
     m_slots.clear();
     m_state = State::Closing;
     m_peerClosed = true;

@@ -1,6 +1,7 @@
 #include "http/requestparser.h"
 
 #include <algorithm>
+#include <array>
 #include <http_parser.h>
 #include <utility>
 
@@ -175,31 +176,24 @@ int onUrl(http_parser *parser, const char *at, size_t length)
 
 // RFC 9110 §5.6.2 tchar. Debian builds http_parser without HTTP_PARSER_STRICT, which lets a
 // space through in header names ("Content-Length : 5" becomes an unknown header and the body
-// a second request): a front proxy may frame that differently, so it is refused.
+// a second request): a front proxy may frame that differently, so it is refused. A table,
+// because every byte of every header name goes through it.
+constexpr std::array<bool, 256> tokenChars = [] {
+    std::array<bool, 256> table{};
+    for (int c = '0'; c <= '9'; ++c)
+        table[std::size_t(c)] = true;
+    for (int c = 'a'; c <= 'z'; ++c)
+        table[std::size_t(c)] = true;
+    for (int c = 'A'; c <= 'Z'; ++c)
+        table[std::size_t(c)] = true;
+    for (const char c : {'!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~'})
+        table[std::size_t(static_cast<unsigned char>(c))] = true;
+    return table;
+}();
+
 bool isTokenChar(char c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-        return true;
-    default:
-        return false;
-    }
+    return tokenChars[static_cast<unsigned char>(c)];
 }
 
 int onHeaderField(http_parser *parser, const char *at, size_t length)

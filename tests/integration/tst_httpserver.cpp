@@ -1150,6 +1150,23 @@ void TestHttpServer::clientHalfCloseGetsReadyAnswers()
     QTRY_VERIFY(other.readAvailable());
     QVERIFY(other.received().endsWith("now:a"));
     QVERIFY(!other.received().contains("now:c"));
+
+    // The end arriving with a request whose answer closes: that answer still goes out,
+    // whether a handler gave it or the server itself.
+    RawSocket http10(m_server->serverPort());
+    const QByteArray http10Request = QByteArrayLiteral("GET /now?http10 HTTP/1.0\r\n\r\n");
+    QCOMPARE(http10.sendSome(http10Request), http10Request.size());
+    http10.shutdownWrite();
+    QTRY_VERIFY(http10.readAvailable());
+    QVERIFY(http10.received().startsWith("HTTP/1.1 200 OK\r\n"));
+    QVERIFY(http10.received().endsWith("\r\nConnection: close\r\n\r\nnow:http10"));
+
+    RawSocket garbage(m_server->serverPort());
+    const QByteArray garbageRequest = QByteArrayLiteral("this is not http\r\n\r\n");
+    QCOMPARE(garbage.sendSome(garbageRequest), garbageRequest.size());
+    garbage.shutdownWrite();
+    QTRY_VERIFY(garbage.readAvailable());
+    QVERIFY2(garbage.received().startsWith("HTTP/1.1 400 Bad Request\r\n"), garbage.received().constData());
     QTRY_COMPARE(m_server->counters().connectionsOpen.load(), 0);
 }
 
