@@ -1,12 +1,18 @@
 #!/bin/bash
 # The HTTP layer alone against the reference of DESIGN.md §6: nginx (one worker, `return
-# 202`), votedesk-httpbench --mode immediate and --mode deferred, each pinned to SERVER_CPU
-# and driven by the same wrk script pinned to CLIENT_CPU, for every connection count in
-# CONNS. Server CPU per request is utime+stime of the whole process (all its threads, from
-# /proc/PID/stat) divided by the requests wrk completed.
+# 202`) and votedesk-httpbench in each of MODES, each pinned to SERVER_CPU and driven by the
+# same wrk script pinned to CLIENT_CPU, for every connection count in CONNS, ROUNDS times
+# over (interleaved, so that a noisy neighbour hits all servers alike). Server CPU per
+# request is utime+stime of the whole process (all its threads, from /proc/PID/stat) divided
+# by the requests wrk completed. The summary takes medians, the ratios per round.
+#
+# MODES: immediate; deferred (replier thread wakes per batch and preempts the I/O thread);
+# deferred-batch (replier under SCHED_BATCH: it runs when the I/O thread waits).
+# BASELINE=/path/to/another/votedesk-httpbench adds its immediate and deferred modes (e.g. a
+# build of an older commit) as "base-immediate" and "base-deferred".
 #
 #   bench/httpbench.sh
-#   CONNS="64 1000" DURATION=10s IO_THREADS=1 bench/httpbench.sh
+#   CONNS="64 1000" DURATION=10s ROUNDS=3 IO_THREADS=1 bench/httpbench.sh
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,7 +23,9 @@ CONNS=${CONNS:-64 1000}
 SERVER_CPU=${SERVER_CPU:-1}
 CLIENT_CPU=${CLIENT_CPU:-0}
 IO_THREADS=${IO_THREADS:-1}
-MODES=${MODES:-immediate deferred}
+MODES=${MODES:-immediate deferred deferred-batch}
+ROUNDS=${ROUNDS:-1}
+BASELINE=${BASELINE:-}
 
 WORK=$(mktemp -d /tmp/votedesk-httpbench.XXXXXX)
 PIDS=()
@@ -63,9 +71,29 @@ measure() { # name conns url pids...
         > "$WORK/$name-$conns.wrk" 2>&1
     after=$(cpu_ticks "$@")
     result=$(grep '^RESULT' "$WORK/$name-$conns.wrk" | sed 's/^RESULT //')
-    ROWS+=("name=$name conns=$conns ticks=$((after - before)) $result")
+    ROWS+=("round=$ROUND name=$name conns=$conns ticks=$((after - before)) $result")
 }
 
+run_httpbench() { # name conns binary args...
+    local name=$1 conns=$2 binary=$3
+    shift 3
+    taskset -c "$SERVER_CPU" "$binary" --port 0 --io-threads "$IO_THREADS" "$@" \
+        > "$WORK/$name.out" 2> "$WORK/$name.err" &
+    local pid=$!
+    PIDS+=($pid)
+    for _ in $(seq 1 200); do
+        grep -q '^listening on' "$WORK/$name.out" 2>/dev/null && break
+        sleep 0.05
+    done
+    local port
+    port=$(sed -n 's/^listening on [0-9.]*:\([0-9]*\)$/\1/p' "$WORK/$name.out")
+    [ -n "$port" ] || { echo "httpbench: $name did not start:"; cat "$WORK/$name.err"; exit 1; }
+    measure "$name" "$conns" "http://127.0.0.1:$port/v1/votes" $pid
+    kill -TERM "$pid"
+    wait "$pid" || true
+}
+
+for ROUND in $(seq 1 "$ROUNDS"); do
 for conns in $CONNS; do
     # --- nginx ---------------------------------------------------------------------------
     port=$(free_port)
@@ -82,36 +110,48 @@ for conns in $CONNS; do
 
     # --- votedesk-httpbench ---------------------------------------------------------------
     for mode in $MODES; do
-        taskset -c "$SERVER_CPU" "$HTTPBENCH" --port 0 --io-threads "$IO_THREADS" --mode "$mode" \
-            > "$WORK/$mode.out" 2> "$WORK/$mode.err" &
-        pid=$!
-        PIDS+=($pid)
-        for _ in $(seq 1 200); do
-            grep -q '^listening on' "$WORK/$mode.out" 2>/dev/null && break
-            sleep 0.05
-        done
-        port=$(sed -n 's/^listening on [0-9.]*:\([0-9]*\)$/\1/p' "$WORK/$mode.out")
-        [ -n "$port" ] || { echo "httpbench: $mode did not start:"; cat "$WORK/$mode.err"; exit 1; }
-        measure "$mode" "$conns" "http://127.0.0.1:$port/v1/votes" $pid
-        kill -TERM "$pid"
-        wait "$pid" || true
+        case $mode in
+        immediate) run_httpbench "$mode" "$conns" "$HTTPBENCH" --mode immediate ;;
+        deferred) run_httpbench "$mode" "$conns" "$HTTPBENCH" --mode deferred --replier normal ;;
+        deferred-batch) run_httpbench "$mode" "$conns" "$HTTPBENCH" --mode deferred --replier batch ;;
+        *) echo "httpbench: unknown mode $mode" >&2; exit 2 ;;
+        esac
     done
+    if [ -n "$BASELINE" ]; then
+        run_httpbench base-immediate "$conns" "$BASELINE" --mode immediate
+        run_httpbench base-deferred "$conns" "$BASELINE" --mode deferred
+    fi
+done
 done
 
-python3 - "$TICKS" "$DURATION" "$IO_THREADS" "${ROWS[@]}" <<'PY'
-import sys
-ticks, duration, io = float(sys.argv[1]), sys.argv[2], sys.argv[3]
-rows = [dict(p.split('=') for p in r.split()) for r in sys.argv[4:]]
-print(f"wrk -t1 -d{duration}, server pinned to one core, votedesk-httpbench --io-threads {io}")
-print(f"{'server':<10}{'conns':>6}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'non-2xx':>9}{'sock err':>9}"
-      f"{'cpu us/req':>12}{'rps/nginx':>10}{'cpu/nginx':>10}")
-ref = {}
+python3 - "$TICKS" "$DURATION" "$IO_THREADS" "$ROUNDS" "${ROWS[@]}" <<'PY'
+import statistics, sys
+ticks, duration, io, rounds = float(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+rows = [dict(p.split('=') for p in r.split()) for r in sys.argv[5:]]
 for r in rows:
-    cpu = float(r['ticks']) / ticks * 1e6 / max(1.0, float(r['requests']))
-    if r['name'] == 'nginx':
-        ref[r['conns']] = (float(r['rps']), cpu)
-    nrps, ncpu = ref.get(r['conns'], (float(r['rps']), cpu))
-    print(f"{r['name']:<10}{r['conns']:>6}{float(r['rps']):>10.0f}{float(r['p50_us'])/1000:>9.2f}"
-          f"{float(r['p99_us'])/1000:>9.2f}{int(r['non2xx']):>9}{int(r['socket_errors']):>9}"
-          f"{cpu:>12.2f}{float(r['rps'])/nrps:>10.2f}{cpu/ncpu:>10.2f}")
+    r['cpu'] = float(r['ticks']) / ticks * 1e6 / max(1.0, float(r['requests']))
+ref = {(r['round'], r['conns']): r for r in rows if r['name'] == 'nginx'}
+print(f"wrk -t1 -d{duration}, server pinned to one core, votedesk-httpbench --io-threads {io}, {rounds} round(s)")
+print(f"{'round':>5} {'server':<15}{'conns':>6}{'req/s':>9}{'p50 ms':>8}{'p99 ms':>8}{'err':>5}"
+      f"{'cpu us/req':>11}{'rps/nginx':>10}{'cpu/nginx':>10}")
+for r in rows:
+    n = ref[(r['round'], r['conns'])]
+    r['rps_ratio'] = float(r['rps']) / float(n['rps'])
+    r['cpu_ratio'] = r['cpu'] / n['cpu']
+    errors = int(r['non2xx']) + int(r['socket_errors'])
+    print(f"{r['round']:>5} {r['name']:<15}{r['conns']:>6}{float(r['rps']):>9.0f}{float(r['p50_us'])/1000:>8.2f}"
+          f"{float(r['p99_us'])/1000:>8.2f}{errors:>5}{r['cpu']:>11.2f}{r['rps_ratio']:>10.2f}{r['cpu_ratio']:>10.2f}")
+print()
+print("medians")
+print(f"{'server':<15}{'conns':>6}{'req/s':>9}{'cpu us/req':>11}{'rps/nginx':>10}{'cpu/nginx':>10}")
+seen = []
+for r in rows:
+    key = (r['name'], r['conns'])
+    if key in seen:
+        continue
+    seen.append(key)
+    group = [x for x in rows if (x['name'], x['conns']) == key]
+    med = lambda f: statistics.median(f(x) for x in group)
+    print(f"{key[0]:<15}{key[1]:>6}{med(lambda x: float(x['rps'])):>9.0f}{med(lambda x: x['cpu']):>11.2f}"
+          f"{med(lambda x: x['rps_ratio']):>10.2f}{med(lambda x: x['cpu_ratio']):>10.2f}")
 PY
