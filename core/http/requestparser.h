@@ -51,6 +51,8 @@ public:
     };
 
     static Result parse(QByteArrayView data, const ParserLimits &limits = {});
+    // The request views `data`, so a temporary array would be gone before anyone reads it.
+    static Result parse(QByteArray &&data, const ParserLimits &limits = {}) = delete;
 };
 
 } // namespace Http

@@ -381,20 +381,24 @@ void TestRequestParser::headerCountLimit()
             bytes += "H" + QByteArray::number(i) + ": v\r\n";
         return bytes + "\r\n";
     };
-    const auto atLimit = RequestParser::parse(withHeaders(100));
+    const QByteArray hundred = withHeaders(100);
+    const auto atLimit = RequestParser::parse(hundred);
     QCOMPARE(atLimit.status, Status::Complete);
     QCOMPARE(atLimit.request.headers.size(), 100);
     QCOMPARE(atLimit.request.header("h99").toByteArray(), QByteArrayLiteral("v"));
 
-    const auto over = RequestParser::parse(withHeaders(101));
+    const QByteArray hundredAndOne = withHeaders(101);
+    const auto over = RequestParser::parse(hundredAndOne);
     QCOMPARE(over.status, Status::Error);
     QCOMPARE(over.errorStatus, 431);
     QCOMPARE(over.errorCode, QByteArrayLiteral("headers_too_large"));
 
     ParserLimits few;
     few.maxHeaderCount = 2;
-    QCOMPARE(RequestParser::parse(withHeaders(2), few).status, Status::Complete);
-    QCOMPARE(RequestParser::parse(withHeaders(3), few).errorStatus, 431);
+    const QByteArray two = withHeaders(2);
+    const QByteArray three = withHeaders(3);
+    QCOMPARE(RequestParser::parse(two, few).status, Status::Complete);
+    QCOMPARE(RequestParser::parse(three, few).errorStatus, 431);
 }
 
 void TestRequestParser::bodyInPieces()
@@ -484,7 +488,7 @@ void TestRequestParser::headAtLimitIsAccepted()
     QCOMPARE(atLimit.size(), defaults.maxHeaderBytes);
     QCOMPARE(RequestParser::parse(atLimit).status, Status::Complete);
     // Below the limit and unfinished: simply wait for more.
-    QCOMPARE(RequestParser::parse(atLimit.chopped(1)).status, Status::Incomplete);
+    QCOMPARE(RequestParser::parse(QByteArrayView(atLimit).chopped(1)).status, Status::Incomplete);
     // A smaller configured limit applies.
     const auto small = RequestParser::parse(getRequest, ParserLimits{getRequest.size() - 1, 4096});
     QCOMPARE(small.errorStatus, 431);
@@ -510,7 +514,8 @@ void TestRequestParser::bodyAtLimitIsAccepted()
     const auto result = RequestParser::parse(request);
     QCOMPARE(result.status, Status::Complete);
     QCOMPARE(result.request.body.size(), 4096);
-    QCOMPARE(RequestParser::parse(chunked({4000, 96})).request.body.size(), 4096);
+    const QByteArray twoChunks = chunked({4000, 96});
+    QCOMPARE(RequestParser::parse(twoChunks).request.body.size(), 4096);
 }
 
 void TestRequestParser::bodyTooLargeByChunks_data()
@@ -594,8 +599,9 @@ void TestRequestParser::unsupportedTransferCoding_data()
 void TestRequestParser::unsupportedTransferCoding()
 {
     QFETCH(QByteArray, coding);
-    const auto result = RequestParser::parse(
-        QByteArray("POST / HTTP/1.1\r\nTransfer-Encoding: " + coding + "\r\n\r\n3\r\nabc\r\n0\r\n\r\n"));
+    const QByteArray request =
+        "POST / HTTP/1.1\r\nTransfer-Encoding: " + coding + "\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+    const auto result = RequestParser::parse(request);
     QCOMPARE(result.status, Status::Error);
     QCOMPARE(result.errorStatus, 501);
     QCOMPARE(result.errorCode, QByteArrayLiteral("not_implemented"));
@@ -616,7 +622,8 @@ void TestRequestParser::lengthRequired()
 {
     QFETCH(QByteArray, method);
     QFETCH(int, errorStatus);
-    const auto result = RequestParser::parse(QByteArray(method + " /v1/votes HTTP/1.1\r\nHost: h\r\n\r\n"));
+    const QByteArray request = method + " /v1/votes HTTP/1.1\r\nHost: h\r\n\r\n";
+    const auto result = RequestParser::parse(request);
     if (errorStatus == 0) {
         QCOMPARE(result.status, Status::Complete);
         return;
@@ -682,8 +689,8 @@ void TestRequestParser::badContentLength_data()
 void TestRequestParser::badContentLength()
 {
     QFETCH(QByteArray, value);
-    const auto result =
-        RequestParser::parse(QByteArray("POST / HTTP/1.1\r\nContent-Length: " + value + "\r\n\r\nabc"));
+    const QByteArray request = "POST / HTTP/1.1\r\nContent-Length: " + value + "\r\n\r\nabc";
+    const auto result = RequestParser::parse(request);
     QCOMPARE(result.status, Status::Error);
     QCOMPARE(result.errorStatus, 400);
     QCOMPARE(result.errorCode, QByteArrayLiteral("bad_request"));
@@ -706,13 +713,13 @@ void TestRequestParser::expectContinue()
 
     // Too large: refused at once, which is what the client waits for.
     const auto tooLarge = RequestParser::parse(
-        QByteArrayLiteral("PUT /u HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n"));
+        QByteArrayView("PUT /u HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 5000\r\n\r\n"));
     QCOMPARE(tooLarge.status, Status::Error);
     QCOMPARE(tooLarge.errorStatus, 413);
     QVERIFY(!tooLarge.expectContinue);
 
     const auto chunkedExpect = RequestParser::parse(
-        QByteArrayLiteral("POST /u HTTP/1.1\r\nExpect: 100-Continue\r\nTransfer-Encoding: chunked\r\n\r\n"));
+        QByteArrayView("POST /u HTTP/1.1\r\nExpect: 100-Continue\r\nTransfer-Encoding: chunked\r\n\r\n"));
     QCOMPARE(chunkedExpect.status, Status::Incomplete);
     QVERIFY(chunkedExpect.expectContinue);
 }
