@@ -77,7 +77,7 @@ public:
     explicit HttpServer(Router router, Options options = {}, QObject *parent = nullptr);
     ~HttpServer() override; // calls close()
 
-    // Called on the I/O thread; set before listen().
+    // Called on the I/O threads, possibly at the same time; set before listen().
     void setProtocolErrorObserver(ProtocolErrorObserver observer);
 
     // Binds, listens and starts the I/O threads; returns once they run or binding failed.

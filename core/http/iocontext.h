@@ -24,7 +24,8 @@ struct HttpServerCounters;
 struct HttpServerOptions;
 
 // Observer for requests the server answers itself (framing errors, limits, 408). Called on
-// the I/O thread with the status and error code sent, before the connection closes.
+// the I/O thread with the status and error code sent, before the connection closes; with
+// several I/O threads it may run on them at the same time.
 using ProtocolErrorObserver = std::function<void(int status, const QByteArray &code)>;
 
 // A socket the Acceptor took off the listen queue, on its way to the context that will own it.
