@@ -203,7 +203,14 @@ void IoContext::run()
                 m_acceptor->acceptReady(*this);
             else
                 static_cast<HttpConnection *>(tag)->handleEvents(events[std::size_t(i)].events);
+            // Answers go out right after their read (still one send for all the requests of
+            // that read), as nginx does, not after the whole batch: otherwise the first
+            // answer of a 256-event batch waits for 255 other connections to be parsed, and
+            // the clients sit idle meanwhile.
+            flushScheduled();
         }
+        // Replies from other threads: all of a batch first, so that a connection with several
+        // in it gets them in one send.
         if (woken)
             drainInbox();
         flushScheduled();

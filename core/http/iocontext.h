@@ -38,9 +38,9 @@ struct AcceptedSocket
 
 // One I/O thread and everything it owns (Linux only): an epoll set, its connections, an
 // eventfd that other threads use to wake it, and its inbox. The loop is a plain std::thread
-// with no Qt event loop: epoll_wait, handle the ready sockets, drain the inbox, write every
-// connection that has answers ready (one send each), and every ~250 ms sweep the
-// connections for timeouts.
+// with no Qt event loop: epoll_wait; for each ready socket read, parse, dispatch and write
+// its ready answers (one send); drain the inbox and write every connection that got
+// answers (one send each); every ~250 ms sweep the connections for timeouts.
 //
 // Everything but the "any thread" functions runs on the I/O thread only. Connections are
 // addressed from outside by ReplyTicket::connectionId, never by pointer, so a reply to a
