@@ -51,14 +51,19 @@ public:
         : m_batchScheduling(batchScheduling)
         , m_thread([this] { run(); })
     {}
-    ~Replier()
+    ~Replier() { stop(); }
+
+    // Afterwards no reply is sent any more; tickets pushed by handlers still running on the
+    // I/O threads are dropped. The object itself must outlive the server (handlers use it).
+    void stop()
     {
         {
             const std::lock_guard lock(m_mutex);
             m_stop = true;
         }
         m_wake.notify_one();
-        m_thread.join();
+        if (m_thread.joinable())
+            m_thread.join();
     }
 
     void push(const Http::ReplyTicket &ticket)
@@ -66,6 +71,8 @@ public:
         bool wasEmpty = false;
         {
             const std::lock_guard lock(m_mutex);
+            if (m_stop)
+                return;
             wasEmpty = m_tickets.empty();
             m_tickets.push_back(ticket);
         }
@@ -174,8 +181,10 @@ int main(int argc, char *argv[])
     int signal = 0;
     sigwait(&stopSignals, &signal);
 
-    // Producers stop first (the replier may still hold tickets), then the server.
-    replier.reset();
+    // The producer stops sending first (tickets it holds are dropped), then the server
+    // closes; the replier object lives on until after close() because handlers still call it.
+    if (replier)
+        replier->stop();
     server.close();
     const Http::HttpServerCounters &c = server.counters();
     std::printf("requests %lld connections %lld refused %lld protocol-errors %lld\n", c.requests.load(),
