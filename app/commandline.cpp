@@ -87,8 +87,15 @@ CommandLine CommandLine::parse(const QStringList &arguments, Outcome *outcome)
         u"Most active ingest workers; the orchestrator scales between the two "
         u"from queue depth and age (default: cores, %1)."_s.arg(cores),
         u"n"_s, QString::number(cores));
+    const QCommandLineOption ioThreads(
+        u"io-threads"_s, u"HTTP event loops, each owning its connections (default: cores, %1)."_s.arg(cores),
+        u"n"_s, QString::number(cores));
+    const QCommandLineOption maxConnections(
+        u"max-connections"_s,
+        u"Open connections before new ones are answered 503 and closed (default 10000)."_s, u"n"_s,
+        u"10000"_s);
     parser.addOptions({headless, port, bind, db, durability, queueCapacity, batchSize, batchWindow,
-                       workersMin, workersMax});
+                       workersMin, workersMax, ioThreads, maxConnections});
 
     if (!parser.parse(arguments)) {
         printError(parser.errorText() + u"\nTry votedesk --help."_s);
@@ -167,6 +174,18 @@ CommandLine CommandLine::parse(const QStringList &arguments, Outcome *outcome)
     }
     result.engine.workersMin = int(minimum);
     result.engine.workersMax = int(maximum);
+    if (!parseCount(parser.value(ioThreads), 1, 256, &value)) {
+        printError(u"--io-threads must be a number from 1 to 256"_s);
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    result.engine.ioThreads = int(value);
+    if (!parseCount(parser.value(maxConnections), 1, 1'000'000, &value)) {
+        printError(u"--max-connections must be a number from 1 to 1000000"_s);
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    result.engine.maxConnections = int(value);
     *outcome = Outcome::Run;
     return result;
 }

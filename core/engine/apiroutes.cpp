@@ -55,7 +55,7 @@ QJsonObject countsByKey(const SessionDefinition &session, const std::vector<qint
 
 bool matchesEtag(const Http::HttpRequest &request, const QByteArray &etag)
 {
-    const QByteArray ifNoneMatch = request.header("if-none-match");
+    const QByteArrayView ifNoneMatch = request.header("if-none-match");
     return !ifNoneMatch.isEmpty() && (ifNoneMatch == etag || ifNoneMatch == "*");
 }
 
@@ -228,12 +228,12 @@ Http::Router buildApiRouter(const ApiContext &ctx)
         Method::Post, "/v1/admin/window", [&ctx](const HttpRequest &request, const RequestContext &rc) {
             if (auto refused = adminOnly(rc))
                 return refused;
-            if (request.mediaType() != "application/json") {
+            if (!request.isMediaType("application/json")) {
                 return std::optional(HttpResponse::jsonError(415, "unsupported_media_type",
                                                              u"send the action as application/json"_s));
             }
             QJsonParseError parseError;
-            const QJsonDocument doc = QJsonDocument::fromJson(request.body, &parseError);
+            const QJsonDocument doc = QJsonDocument::fromJson(request.body.toByteArray(), &parseError);
             if (!doc.isObject()) {
                 return std::optional(
                     HttpResponse::jsonError(400, "invalid_json", u"the body must be a JSON object"_s));
@@ -265,12 +265,12 @@ Http::Router buildApiRouter(const ApiContext &ctx)
                [&ctx](const HttpRequest &request, const RequestContext &rc) {
                    if (auto refused = adminOnly(rc))
                        return refused;
-                   if (request.mediaType() != "application/json") {
+                   if (!request.isMediaType("application/json")) {
                        return std::optional(HttpResponse::jsonError(
                            415, "unsupported_media_type", u"send the session as application/json"_s));
                    }
                    QJsonParseError parseError;
-                   const QJsonDocument doc = QJsonDocument::fromJson(request.body, &parseError);
+                   const QJsonDocument doc = QJsonDocument::fromJson(request.body.toByteArray(), &parseError);
                    if (!doc.isObject()) {
                        return std::optional(
                            HttpResponse::jsonError(400, "invalid_json", u"the body must be a JSON object"_s));
@@ -288,7 +288,7 @@ Http::Router buildApiRouter(const ApiContext &ctx)
     router.add(Method::Get, "/v1/admin/votes", [&ctx](const HttpRequest &request, const RequestContext &rc) {
         if (auto refused = adminOnly(rc))
             return refused;
-        const QUrlQuery query(QString::fromLatin1(request.query));
+        const QUrlQuery query(QString::fromLatin1(request.query.toByteArray()));
         bool afterOk = true;
         bool limitOk = true;
         const qint64 after =

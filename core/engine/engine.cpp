@@ -193,7 +193,16 @@ bool Engine::start(QString *error)
                 }));
         }});
 
-    m_server = std::make_unique<Http::HttpServer>(buildApiRouter(*m_api));
+    Http::HttpServer::Options serverOptions;
+    serverOptions.ioThreads = qMax(1, m_options.ioThreads);
+    serverOptions.maxConnections = m_options.maxConnections;
+    serverOptions.headerTimeoutMs = m_options.headerTimeoutMs;
+    serverOptions.idleTimeoutMs = m_options.idleTimeoutMs;
+    // Each I/O thread wakes the workers once per round of socket events (see flushWakeups).
+    serverOptions.afterRound = [this] {
+        m_queue.flushWakeups();
+    };
+    m_server = std::make_unique<Http::HttpServer>(buildApiRouter(*m_api), serverOptions);
     // Requests the HTTP layer refuses itself (too large, malformed) are counted as rejected
     // votes of the current session. Called on the I/O thread; RejectCounters are atomic.
     m_server->setProtocolErrorObserver([this](int, const QByteArray &code) {
@@ -237,23 +246,26 @@ void Engine::stop()
     // store; only then does the server go (its I/O threads deliver those answers).
     if (wasRunning && m_pool && m_writer) {
         m_queue.refuseAll(true);
-        std::promise<void> drained;
-        std::future<void> done = drained.get_future();
-        sendBarrier([&drained](bool, const QString &) { drained.set_value(); });
+        // Shared: if the wait below gives up, the barrier may still complete later.
+        auto drained = std::make_shared<std::promise<void>>();
+        std::future<void> done = drained->get_future();
+        sendBarrier([drained](bool, const QString &) { drained->set_value(); });
         if (done.wait_for(std::chrono::seconds(30)) != std::future_status::ready)
             qCWarning(lcEngine) << "the pipeline did not drain within 30 s; stopping anyway";
     }
+    // The I/O threads may still run handlers until the server is closed: everything a handler
+    // reaches (queue, writer queue, writer object, pool) stays alive until then; the threads
+    // behind them stop first, so late pushes are refused or simply never answered.
     if (m_pool)
         m_pool->stop();
-    if (m_writer) {
-        m_writer->stop();
-        m_writer.reset();
-    }
-    m_pool.reset();
+    if (m_writer)
+        m_writer->stop(); // commits what is left and answers it while the I/O threads still run
     if (m_server) {
         m_server->close();
         m_server.reset();
     }
+    m_writer.reset();
+    m_pool.reset();
     m_api.reset();
     if (m_lock.isLocked())
         m_lock.unlock();

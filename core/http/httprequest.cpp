@@ -2,6 +2,15 @@
 
 namespace Http {
 
+namespace {
+
+constexpr char asciiLower(char c)
+{
+    return (c >= 'A' && c <= 'Z') ? char(c + ('a' - 'A')) : c;
+}
+
+} // namespace
+
 QByteArray methodName(Method method)
 {
     switch (method) {
@@ -25,31 +34,58 @@ QByteArray methodName(Method method)
     return QByteArrayLiteral("OTHER");
 }
 
-QByteArray HttpRequest::header(QByteArrayView lowerCaseName) const
+bool equalsIgnoringCase(QByteArrayView a, QByteArrayView b)
 {
-    for (const auto &[name, value] : headers) {
-        if (name == lowerCaseName)
-            return value;
+    if (a.size() != b.size())
+        return false;
+    for (qsizetype i = 0; i < a.size(); ++i) {
+        if (asciiLower(a[i]) != asciiLower(b[i]))
+            return false;
+    }
+    return true;
+}
+
+QByteArrayView trimmedOws(QByteArrayView text)
+{
+    qsizetype begin = 0;
+    qsizetype end = text.size();
+    while (begin < end && (text[begin] == ' ' || text[begin] == '\t'))
+        ++begin;
+    while (end > begin && (text[end - 1] == ' ' || text[end - 1] == '\t'))
+        --end;
+    return text.sliced(begin, end - begin);
+}
+
+QByteArrayView HttpRequest::header(QByteArrayView name) const
+{
+    for (const HttpHeader &header : headers) {
+        if (equalsIgnoringCase(header.name, name))
+            return header.value;
     }
     return {};
 }
 
-bool HttpRequest::hasHeader(QByteArrayView lowerCaseName) const
+bool HttpRequest::hasHeader(QByteArrayView name) const
 {
-    for (const auto &header : headers) {
-        if (header.first == lowerCaseName)
+    for (const HttpHeader &header : headers) {
+        if (equalsIgnoringCase(header.name, name))
             return true;
     }
     return false;
 }
 
-QByteArray HttpRequest::mediaType() const
+QByteArrayView HttpRequest::mediaType() const
 {
-    QByteArray type = header("content-type");
+    QByteArrayView type = header("content-type");
     const qsizetype semicolon = type.indexOf(';');
     if (semicolon >= 0)
-        type.truncate(semicolon);
-    return type.trimmed().toLower();
+        type = type.first(semicolon);
+    return trimmedOws(type);
+}
+
+bool HttpRequest::isMediaType(QByteArrayView lowerCaseType) const
+{
+    return equalsIgnoringCase(mediaType(), lowerCaseType);
 }
 
 } // namespace Http

@@ -129,50 +129,113 @@ HttpResponse &HttpResponse::setCloseConnection(bool close)
     return *this;
 }
 
-void HttpResponse::serialize(QByteArray &out, int versionMinor, bool keepAlive, bool headOnly) const
+namespace {
+
+// Copies text at cursor and returns the position after it.
+char *put(char *cursor, QByteArrayView text)
+{
+    if (!text.isEmpty())
+        std::memcpy(cursor, text.data(), size_t(text.size()));
+    return cursor + text.size();
+}
+
+char *putNumber(char *cursor, qsizetype value)
+{
+    char digits[24];
+    int count = 0;
+    do {
+        digits[count++] = char('0' + value % 10);
+        value /= 10;
+    } while (value > 0);
+    while (count > 0)
+        *cursor++ = digits[--count];
+    return cursor;
+}
+
+constexpr QByteArrayView statusPrefix = "HTTP/1.1 ";
+constexpr QByteArrayView contentTypeName = "Content-Type: ";
+constexpr QByteArrayView contentLengthName = "Content-Length: ";
+constexpr QByteArrayView allowAnyOrigin = "Access-Control-Allow-Origin: *\r\n";
+constexpr QByteArrayView dateName = "Date: ";
+constexpr QByteArrayView serverLine = "\r\nServer: votedesk\r\n";
+constexpr QByteArrayView closeLine = "Connection: close\r\n";
+constexpr QByteArrayView keepAliveLine = "Connection: keep-alive\r\n";
+constexpr qsizetype httpDateSize = 29;
+constexpr qsizetype maxNumberSize = 20;
+
+} // namespace
+
+qsizetype HttpResponse::serializedSizeHint() const
+{
+    qsizetype size = statusPrefix.size() + 4 + 40 + 2; // status, reason, CRLF
+    size += contentTypeName.size() + m_contentType.size() + 2;
+    size += contentLengthName.size() + maxNumberSize + 2;
+    for (const auto &[name, value] : m_headers)
+        size += name.size() + 2 + value.size() + 2;
+    size += allowAnyOrigin.size() + dateName.size() + httpDateSize + serverLine.size();
+    size += keepAliveLine.size() + 2 + m_body.size();
+    return size;
+}
+
+void HttpResponse::serialize(QByteArray &out, int versionMinor, bool keepAlive, bool headOnly,
+                             bool crossOrigin) const
 {
     const int status = (m_status >= 100 && m_status <= 999) ? m_status : 500;
     const bool noContent = statusHasNoContent(status);
     const bool writeBody = !headOnly && !noContent;
+    const QByteArray reason = reasonPhrase(status);
 
-    qsizetype extraSize = 0;
-    for (const auto &[name, value] : m_headers)
-        extraSize += name.size() + value.size() + 4;
-    out.reserve(out.size() + 160 + m_contentType.size() + extraSize + (writeBody ? m_body.size() : 0));
+    bool addOrigin = crossOrigin;
+    for (const auto &[name, value] : m_headers) {
+        if (addOrigin && name.compare("access-control-allow-origin", Qt::CaseInsensitive) == 0)
+            addOrigin = false;
+    }
+
+    // Grows out once to an upper bound, writes through a cursor, then trims to what was
+    // written. resize() keeps the capacity, so a reused buffer stops allocating.
+    const qsizetype start = out.size();
+    out.resize(start + serializedSizeHint());
+    char *const begin = out.data() + start;
+    char *p = begin;
 
     // RFC 9110 §6.2: answer with the highest minor version we implement, whatever the
     // request said; versionMinor only matters for the Connection header below.
-    out.append("HTTP/1.1 ");
-    out.append(QByteArray::number(status));
-    out.append(' ');
-    out.append(reasonPhrase(status));
-    out.append("\r\n");
+    p = put(p, statusPrefix);
+    *p++ = char('0' + status / 100);
+    *p++ = char('0' + (status / 10) % 10);
+    *p++ = char('0' + status % 10);
+    *p++ = ' ';
+    p = put(p, reason);
+    p = put(p, "\r\n");
     if (!m_contentType.isEmpty() && !noContent) {
-        out.append("Content-Type: ");
-        out.append(m_contentType);
-        out.append("\r\n");
+        p = put(p, contentTypeName);
+        p = put(p, m_contentType);
+        p = put(p, "\r\n");
     }
     if (!noContent) {
-        out.append("Content-Length: ");
-        out.append(QByteArray::number(m_body.size()));
-        out.append("\r\n");
+        p = put(p, contentLengthName);
+        p = putNumber(p, m_body.size());
+        p = put(p, "\r\n");
     }
     for (const auto &[name, value] : m_headers) {
-        out.append(name);
-        out.append(": ");
-        out.append(value);
-        out.append("\r\n");
+        p = put(p, name);
+        p = put(p, ": ");
+        p = put(p, value);
+        p = put(p, "\r\n");
     }
-    out.append("Date: ");
-    out.append(currentHttpDate());
-    out.append("\r\nServer: votedesk\r\n");
+    if (addOrigin)
+        p = put(p, allowAnyOrigin);
+    p = put(p, dateName);
+    p = put(p, currentHttpDate());
+    p = put(p, serverLine);
     if (!keepAlive || m_closeConnection)
-        out.append("Connection: close\r\n");
+        p = put(p, closeLine);
     else if (versionMinor == 0)
-        out.append("Connection: keep-alive\r\n");
-    out.append("\r\n");
+        p = put(p, keepAliveLine);
+    p = put(p, "\r\n");
     if (writeBody)
-        out.append(m_body);
+        p = put(p, m_body);
+    out.truncate(start + (p - begin));
 }
 
 QByteArray HttpResponse::reasonPhrase(int status)

@@ -36,10 +36,17 @@ public:
     // Appends the full wire form to out. keepAlive decides the Connection header:
     // HTTP/1.1 + keep-alive sends none, HTTP/1.1 + close sends "Connection: close",
     // HTTP/1.0 + keep-alive echoes "Connection: keep-alive". headOnly omits the body
-    // but keeps its Content-Length (HEAD).
-    void serialize(QByteArray &out, int versionMinor, bool keepAlive, bool headOnly = false) const;
+    // but keeps its Content-Length (HEAD). crossOrigin adds "Access-Control-Allow-Origin: *"
+    // unless the response has one (the connection sets it for Router::allowCrossOrigin paths).
+    // Cheap by design: one size computation, at most one growth of out (which the connection
+    // reuses, so in steady state none), then plain copies; the Date text is cached per second
+    // and thread.
+    void serialize(QByteArray &out, int versionMinor, bool keepAlive, bool headOnly = false,
+                   bool crossOrigin = false) const;
 
     static QByteArray reasonPhrase(int status);
+    // Upper bound of what serialize() appends, for callers that reserve ahead.
+    qsizetype serializedSizeHint() const;
 
 private:
     int m_status = 500;

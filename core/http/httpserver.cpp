@@ -1,15 +1,17 @@
 #include "http/httpserver.h"
 
-#include <QMetaObject>
-#include <QThread>
+#include "http/acceptor.h"
 
 namespace Http {
 
-HttpServer::HttpServer(Router router, ParserLimits limits, QObject *parent)
+HttpServer::HttpServer(Router router, Options options, QObject *parent)
     : QObject(parent)
     , m_router(std::move(router))
-    , m_limits(limits)
-{}
+    , m_options(options)
+{
+    m_options.ioThreads = std::max(1, m_options.ioThreads);
+    m_options.maxConnections = std::max(1, m_options.maxConnections);
+}
 
 HttpServer::~HttpServer()
 {
@@ -18,69 +20,59 @@ HttpServer::~HttpServer()
 
 void HttpServer::setProtocolErrorObserver(ProtocolErrorObserver observer)
 {
-    Q_ASSERT_X(!m_thread, "HttpServer::setProtocolErrorObserver", "must be set before listen()");
+    Q_ASSERT_X(m_contexts.empty(), "HttpServer::setProtocolErrorObserver", "must be set before listen()");
     m_observer = std::move(observer);
 }
 
 bool HttpServer::listen(const QHostAddress &address, quint16 port, QString *error)
 {
-    if (m_thread) {
+    if (!m_contexts.empty()) {
         if (error)
             *error = QStringLiteral("the server is already listening");
         return false;
     }
 
-    m_thread = new QThread;
-    m_thread->setObjectName(QStringLiteral("votedesk-io"));
-    // Parentless so that it can move; deleted in its own thread when the thread finishes
-    // (QThread processes deferred deletions at that point), after close() has emptied it.
-    m_context = new IoContext(m_router, m_limits, m_counters, m_observer);
-    m_context->moveToThread(m_thread);
-    connect(m_thread, &QThread::finished, m_context, &QObject::deleteLater);
-    m_thread->start();
-
-    // Crossing: controlling thread -> I/O thread, blocking, so that the caller knows the
-    // outcome (and the port) when listen() returns. Captured locals outlive the call.
-    bool ok = false;
-    quint16 boundPort = 0;
-    QString bindError;
-    IoContext *context = m_context;
-    QMetaObject::invokeMethod(
-        m_context,
-        [&, context] {
-            ok = context->listen(address, port, &bindError);
-            boundPort = ok ? context->serverPort() : 0;
-        },
-        Qt::BlockingQueuedConnection);
-
-    if (!ok) {
-        close();
-        if (error)
-            *error = bindError;
+    auto acceptor = std::make_unique<Acceptor>(m_options.maxConnections, m_counters);
+    if (!acceptor->listen(address, port, error))
         return false;
+
+    std::vector<std::unique_ptr<IoContext>> contexts;
+    std::vector<IoContext *> targets;
+    for (int i = 0; i < m_options.ioThreads; ++i) {
+        auto context = std::make_unique<IoContext>(i, m_router, m_options, m_counters, m_observer);
+        QString contextError;
+        if (!context->open(&contextError)) {
+            if (error)
+                *error = QStringLiteral("cannot start I/O thread: %1").arg(contextError);
+            return false; // nothing runs yet; the contexts and the acceptor close with their owners
+        }
+        targets.push_back(context.get());
+        contexts.push_back(std::move(context));
     }
+    acceptor->setContexts(std::move(targets));
+    contexts.front()->setAcceptor(acceptor.get(), acceptor->fd());
+
+    m_acceptor = std::move(acceptor);
+    m_contexts = std::move(contexts);
+    for (const auto &context : m_contexts)
+        context->start();
     m_address = address;
-    m_port = boundPort;
+    m_port = m_acceptor->port();
     return true;
 }
 
 void HttpServer::close()
 {
-    if (!m_thread)
+    if (m_contexts.empty())
         return;
-    if (m_context) {
-        // Crossing: controlling thread -> I/O thread, blocking: when this returns no socket is
-        // open any more and no handler runs. Replies still queued for the context are
-        // discarded with it.
-        IoContext *context = m_context;
-        QMetaObject::invokeMethod(
-            m_context, [context] { context->closeAll(); }, Qt::BlockingQueuedConnection);
-        m_context = nullptr; // deleted by the finished() -> deleteLater() connection
-    }
-    m_thread->quit();
-    m_thread->wait();
-    delete m_thread;
-    m_thread = nullptr;
+    // Context 0 first: it accepts, so once it has stopped no socket is handed to the others.
+    // Each loop closes its own connections before its thread ends.
+    for (const auto &context : m_contexts)
+        context->stop();
+    // Only now, with no thread left in epoll_wait on it, the listening socket closes.
+    m_acceptor.reset();
+    // Sockets and replies that reached an inbox after its loop ended are dropped here.
+    m_contexts.clear();
     m_port = 0;
     m_address = QHostAddress();
 }

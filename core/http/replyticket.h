@@ -24,10 +24,12 @@ struct ReplyTicket
 
 using PendingReply = std::pair<ReplyTicket, HttpResponse>;
 
-// Thread-safe, callable from any thread. Groups the replies by I/O context and posts one
-// queued call per context (crossing: queued invocation into the owning I/O thread). A reply
-// whose connection has gone is dropped there. Must not be called after the HttpServer that
-// issued the tickets has been closed.
+// Thread-safe, callable from any thread. Groups the replies by I/O context and appends each
+// group to its context's inbox, waking that I/O thread only if its inbox was empty (crossing:
+// IoContext's inbox, locking rule written there). A reply whose connection has gone is
+// dropped there. Must not be called once the HttpServer that issued the tickets has begun
+// close(): the contexts the tickets point to live until close() returns, so producers stop
+// first.
 void sendReplies(std::vector<PendingReply> &&replies);
 void sendReply(const ReplyTicket &ticket, HttpResponse response);
 

@@ -1,6 +1,7 @@
 #include "http/requestparser.h"
 
 #include <algorithm>
+#include <array>
 #include <http_parser.h>
 #include <utility>
 
@@ -10,8 +11,8 @@ namespace Http {
 
 namespace {
 
-// Everything the callbacks collect for one message. http_parser hands out pointers into
-// the caller's buffer that are only valid during the callback, so all pieces are copied.
+// Everything the callbacks collect for one message. http_parser hands out pointers into the
+// caller's buffer; the request keeps them as views (see HttpRequest for their lifetime).
 struct ParseState
 {
     ParseState(const ParserLimits &parserLimits, HttpRequest &target)
@@ -21,9 +22,13 @@ struct ParseState
 
     const ParserLimits &limits;
     HttpRequest &request;
-    QByteArray field;
-    QByteArray value;
+    QByteArrayView field;
+    QByteArrayView value;
+    bool inField = false;
     bool inValue = false;
+    bool inUrl = false;
+    bool chunked = false;
+    qsizetype bodySize = 0;
     bool headersComplete = false;
     bool messageComplete = false;
     bool expectContinue = false;
@@ -41,20 +46,43 @@ struct ParseState
         return -1;
     }
 
-    void commitHeader()
+    int commitHeader()
     {
-        if (field.isEmpty() && !inValue)
-            return;
-        request.headers.append({field.toLower(), value.trimmed()});
-        field.clear();
-        value.clear();
+        if (!inField && !inValue)
+            return 0;
+        if (request.headers.size() >= limits.maxHeaderCount) {
+            return fail(431, QByteArrayLiteral("headers_too_large"),
+                        QStringLiteral("more than %1 header lines").arg(limits.maxHeaderCount));
+        }
+        request.headers.append(HttpHeader{field, trimmedOws(value)});
+        field = {};
+        value = {};
+        inField = false;
         inValue = false;
+        return 0;
     }
 };
 
 ParseState &stateOf(http_parser *parser)
 {
     return *static_cast<ParseState *>(parser->data);
+}
+
+// http_parser hands a token (URL, header name or value) to its callback in one piece per
+// http_parser_execute() call; it splits one only where the input ends, and then the next
+// piece starts exactly where the previous one ended, so a view can simply grow. A piece
+// that does not continue the previous one is a value folded over two lines (obs-fold).
+bool extend(QByteArrayView &view, bool &started, const char *at, size_t length)
+{
+    if (!started) {
+        view = QByteArrayView(at, qsizetype(length));
+        started = true;
+        return true;
+    }
+    if (view.data() + view.size() != at)
+        return false;
+    view = QByteArrayView(view.data(), view.size() + qsizetype(length));
+    return true;
 }
 
 Method toMethod(unsigned method)
@@ -85,33 +113,33 @@ Method toMethod(unsigned method)
 // the path or query.
 void splitTarget(HttpRequest &request)
 {
-    const QByteArray &target = request.target;
+    const QByteArrayView target = request.target;
     if (target.startsWith('/')) {
         qsizetype end = target.indexOf('#');
         if (end < 0)
             end = target.size();
         const qsizetype question = target.indexOf('?');
         if (question >= 0 && question < end) {
-            request.path = target.left(question);
-            request.query = target.mid(question + 1, end - question - 1);
+            request.path = target.first(question);
+            request.query = target.sliced(question + 1, end - question - 1);
         } else {
-            request.path = target.left(end);
+            request.path = target.first(end);
         }
         return;
     }
 
     http_parser_url url;
     http_parser_url_init(&url);
-    if (target == "*" || http_parser_parse_url(target.constData(), size_t(target.size()), 0, &url) != 0) {
+    if (target == "*" || http_parser_parse_url(target.data(), size_t(target.size()), 0, &url) != 0) {
         request.path = target;
         return;
     }
     if (url.field_set & (1 << UF_PATH))
-        request.path = target.mid(url.field_data[UF_PATH].off, url.field_data[UF_PATH].len);
+        request.path = target.sliced(url.field_data[UF_PATH].off, url.field_data[UF_PATH].len);
     else
-        request.path = QByteArrayLiteral("/");
+        request.path = QByteArrayView("/");
     if (url.field_set & (1 << UF_QUERY))
-        request.query = target.mid(url.field_data[UF_QUERY].off, url.field_data[UF_QUERY].len);
+        request.query = target.sliced(url.field_data[UF_QUERY].off, url.field_data[UF_QUERY].len);
 }
 
 // http_parser treats any Transfer-Encoding whose last coding is "chunked" as chunked and
@@ -121,15 +149,18 @@ bool isPlainChunked(const HttpRequest &request)
 {
     int codings = 0;
     bool chunked = false;
-    for (const auto &[name, value] : request.headers) {
-        if (name != "transfer-encoding")
+    for (const HttpHeader &header : request.headers) {
+        if (!equalsIgnoringCase(header.name, "transfer-encoding"))
             continue;
-        for (const QByteArray &coding : value.split(',')) {
-            const QByteArray trimmed = coding.trimmed();
-            if (trimmed.isEmpty())
+        QByteArrayView rest = header.value;
+        while (!rest.isEmpty()) {
+            const qsizetype comma = rest.indexOf(',');
+            const QByteArrayView coding = trimmedOws(comma < 0 ? rest : rest.first(comma));
+            rest = comma < 0 ? QByteArrayView() : rest.sliced(comma + 1);
+            if (coding.isEmpty())
                 continue;
             ++codings;
-            chunked = trimmed.compare("chunked", Qt::CaseInsensitive) == 0;
+            chunked = equalsIgnoringCase(coding, "chunked");
         }
     }
     return codings == 1 && chunked;
@@ -137,69 +168,72 @@ bool isPlainChunked(const HttpRequest &request)
 
 int onUrl(http_parser *parser, const char *at, size_t length)
 {
-    stateOf(parser).request.target.append(at, qsizetype(length));
+    ParseState &state = stateOf(parser);
+    if (!extend(state.request.target, state.inUrl, at, length))
+        return state.fail(400, QByteArrayLiteral("bad_request"), QStringLiteral("malformed request target"));
     return 0;
 }
 
 // RFC 9110 §5.6.2 tchar. Debian builds http_parser without HTTP_PARSER_STRICT, which lets a
 // space through in header names ("Content-Length : 5" becomes an unknown header and the body
-// a second request): a front proxy may frame that differently, so it is refused.
+// a second request): a front proxy may frame that differently, so it is refused. A table,
+// because every byte of every header name goes through it.
+constexpr std::array<bool, 256> tokenChars = [] {
+    std::array<bool, 256> table{};
+    for (int c = '0'; c <= '9'; ++c)
+        table[std::size_t(c)] = true;
+    for (int c = 'a'; c <= 'z'; ++c)
+        table[std::size_t(c)] = true;
+    for (int c = 'A'; c <= 'Z'; ++c)
+        table[std::size_t(c)] = true;
+    for (const char c : {'!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~'})
+        table[std::size_t(static_cast<unsigned char>(c))] = true;
+    return table;
+}();
+
 bool isTokenChar(char c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-        return true;
-    default:
-        return false;
-    }
+    return tokenChars[static_cast<unsigned char>(c)];
 }
 
 int onHeaderField(http_parser *parser, const char *at, size_t length)
 {
     ParseState &state = stateOf(parser);
-    if (state.inValue)
-        state.commitHeader();
+    if (state.inValue && state.commitHeader() != 0)
+        return -1;
     const QByteArrayView piece(at, qsizetype(length));
     if (!std::all_of(piece.begin(), piece.end(), isTokenChar)) {
         return state.fail(400, QByteArrayLiteral("bad_request"),
                           QStringLiteral("malformed request: invalid header name"));
     }
-    state.field.append(piece);
+    if (!extend(state.field, state.inField, at, length)) {
+        return state.fail(400, QByteArrayLiteral("bad_request"),
+                          QStringLiteral("malformed request: invalid header name"));
+    }
     return 0;
 }
 
 int onHeaderValue(http_parser *parser, const char *at, size_t length)
 {
     ParseState &state = stateOf(parser);
-    state.inValue = true;
-    state.value.append(at, qsizetype(length));
+    if (!extend(state.value, state.inValue, at, length)) {
+        return state.fail(400, QByteArrayLiteral("bad_request"),
+                          QStringLiteral("obsolete line folding in header %1 is not accepted")
+                              .arg(QString::fromLatin1(state.field)));
+    }
     return 0;
 }
 
 int onHeadersComplete(http_parser *parser)
 {
     ParseState &state = stateOf(parser);
-    state.commitHeader();
+    if (state.commitHeader() != 0)
+        return -1;
 
     HttpRequest &request = state.request;
     request.method = toMethod(parser->method);
-    request.methodText = QByteArray(http_method_str(static_cast<http_method>(parser->method)));
+    // A static string of the library's, so the view outlives any buffer.
+    request.methodText = QByteArrayView(http_method_str(static_cast<http_method>(parser->method)));
     request.versionMajor = parser->http_major;
     request.versionMinor = parser->http_minor;
     request.keepAlive = http_should_keep_alive(parser) != 0;
@@ -239,13 +273,12 @@ int onHeadersComplete(http_parser *parser)
                               .arg(parser->content_length)
                               .arg(state.limits.maxBodyBytes));
     }
-    if (hasContentLength)
-        request.body.reserve(qsizetype(parser->content_length));
+    state.chunked = hasTransferEncoding;
 
     const bool expectsBody = hasTransferEncoding || (hasContentLength && parser->content_length > 0);
     // RFC 9110 §10.1.1: a server ignores 100-continue from an HTTP/1.0 client.
     state.expectContinue = expectsBody && request.versionMinor >= 1 &&
-                           request.header("expect").compare("100-continue", Qt::CaseInsensitive) == 0;
+                           equalsIgnoringCase(request.header("expect"), "100-continue");
     state.headersComplete = true;
     return 0;
 }
@@ -253,12 +286,22 @@ int onHeadersComplete(http_parser *parser)
 int onBody(http_parser *parser, const char *at, size_t length)
 {
     ParseState &state = stateOf(parser);
-    if (state.request.body.size() + qsizetype(length) > state.limits.maxBodyBytes) {
+    if (state.bodySize + qsizetype(length) > state.limits.maxBodyBytes) {
         return state.fail(
             413, QByteArrayLiteral("payload_too_large"),
             QStringLiteral("request body exceeds the limit of %1 bytes").arg(state.limits.maxBodyBytes));
     }
-    state.request.body.append(at, qsizetype(length));
+    state.bodySize += qsizetype(length);
+    if (state.chunked) {
+        // Chunks are separated by their framing in the input: join them (the one copy).
+        state.request.ownedBody.append(at, qsizetype(length));
+        return 0;
+    }
+    // A Content-Length body is one run of bytes in the input, delivered in at most two
+    // pieces (one per http_parser_execute() call), so it stays a view.
+    bool started = !state.request.body.isNull();
+    if (!extend(state.request.body, started, at, length))
+        return state.fail(400, QByteArrayLiteral("bad_request"), QStringLiteral("malformed request body"));
     return 0;
 }
 
@@ -267,7 +310,7 @@ int onBody(http_parser *parser, const char *at, size_t length)
 int onChunkHeader(http_parser *parser)
 {
     ParseState &state = stateOf(parser);
-    if (parser->content_length > quint64(state.limits.maxBodyBytes - state.request.body.size())) {
+    if (parser->content_length > quint64(state.limits.maxBodyBytes - state.bodySize)) {
         return state.fail(
             413, QByteArrayLiteral("payload_too_large"),
             QStringLiteral("request body exceeds the limit of %1 bytes").arg(state.limits.maxBodyBytes));
@@ -277,7 +320,10 @@ int onChunkHeader(http_parser *parser)
 
 int onMessageComplete(http_parser *parser)
 {
-    stateOf(parser).messageComplete = true;
+    ParseState &state = stateOf(parser);
+    state.messageComplete = true;
+    if (state.chunked)
+        state.request.body = QByteArrayView(state.request.ownedBody);
     // Stop right after this message: http_parser_execute then returns the number of bytes
     // of this message only, and a pipelined successor is left for the next parse() call.
     http_parser_pause(parser, 1);
@@ -324,7 +370,7 @@ RequestParser::Result RequestParser::parse(QByteArrayView data, const ParserLimi
     const qsizetype maxHeaderBytes = std::max<qsizetype>(limits.maxHeaderBytes, 0);
     const qsizetype maxBodyBytes = std::max<qsizetype>(limits.maxBodyBytes, 0);
 
-    const ParserLimits effective{maxHeaderBytes, maxBodyBytes};
+    const ParserLimits effective{maxHeaderBytes, maxBodyBytes, std::max(limits.maxHeaderCount, 0)};
     ParseState state(effective, result.request);
     http_parser parser;
     http_parser_init(&parser, HTTP_REQUEST);

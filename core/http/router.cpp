@@ -47,7 +47,7 @@ void Router::allowCrossOrigin(QByteArray path)
 bool Router::isCrossOrigin(QByteArrayView path) const
 {
     for (const QByteArray &candidate : m_crossOriginPaths) {
-        if (candidate == path)
+        if (QByteArrayView(candidate) == path)
             return true;
     }
     return false;
@@ -55,20 +55,25 @@ bool Router::isCrossOrigin(QByteArrayView path) const
 
 std::optional<HttpResponse> Router::dispatch(const HttpRequest &request, const RequestContext &ctx) const
 {
-    const Route *exact = nullptr;
+    // The hot path: the first route with this method and path wins. Method::Other stands for
+    // "any method we have no name for"; it never matches, so such requests get 405 on a
+    // known path.
+    if (request.method != Method::Other) {
+        for (const Route &route : m_routes) {
+            if (route.method == request.method && QByteArrayView(route.path) == request.path)
+                return route.handler(request, ctx);
+        }
+    }
+
     const Route *get = nullptr;
     bool pathKnown = false;
     bool hasGet = false, hasHead = false, hasPost = false, hasPut = false, hasDelete = false,
          hasPatch = false;
 
     for (const Route &route : m_routes) {
-        if (route.path != request.path)
+        if (QByteArrayView(route.path) != request.path)
             continue;
         pathKnown = true;
-        // Method::Other stands for "any method we have no name for"; it never matches,
-        // so such requests get 405 on a known path.
-        if (route.method == request.method && request.method != Method::Other && !exact)
-            exact = &route;
         switch (route.method) {
         case Method::Get:
             hasGet = true;
@@ -101,8 +106,6 @@ std::optional<HttpResponse> Router::dispatch(const HttpRequest &request, const R
             404, QByteArrayLiteral("not_found"),
             QStringLiteral("no resource at %1").arg(QString::fromUtf8(request.path)));
     }
-    if (exact)
-        return exact->handler(request, ctx);
     // The connection omits the body for HEAD (Slot::headOnly); the GET handler need not know.
     if (request.method == Method::Head && get)
         return get->handler(request, ctx);

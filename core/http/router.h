@@ -19,17 +19,20 @@ struct RequestContext
     QHostAddress peerAddress;
     quint16 peerPort = 0;
     bool peerIsLoopback = false;
-    qint64 receivedAtMs = 0; // wall clock when the request was complete
+    // Wall clock (ms since the epoch) when the request was complete: the I/O loop reads the
+    // clock once per iteration, so requests of one read share it.
+    qint64 receivedAtMs = 0;
 };
 
 // Called on the I/O thread that owns the connection, so it must be thread-safe and must
 // not block. Returns the response, or std::nullopt when it keeps ctx.ticket and answers
-// later through sendReply() (e.g. a vote answered when its batch commits).
+// later through sendReply() (e.g. a vote answered when its batch commits). The request's
+// views are valid only during the call (see HttpRequest).
 using RequestHandler =
     std::function<std::optional<HttpResponse>(const HttpRequest &, const RequestContext &)>;
 
 // An explicit (method, path) table. Built before the server starts and never changed
-// afterwards, so I/O threads read it without locks.
+// afterwards, so all I/O threads read it at once without locks.
 class Router final
 {
 public:

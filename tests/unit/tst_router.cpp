@@ -13,14 +13,26 @@ using namespace Qt::Literals::StringLiterals;
 
 namespace {
 
-HttpRequest request(const QByteArray &method, const QByteArray &target, const QByteArray &extraHeaders = {})
+// A parsed request together with the bytes it views (HttpRequest owns nothing). Moving it
+// keeps the views valid: QByteArray's heap block moves along.
+struct ParsedRequest
 {
-    const QByteArray bytes = method + ' ' + target + " HTTP/1.1\r\nHost: h\r\n" + extraHeaders +
-                             (method == "POST" ? "Content-Length: 0\r\n" : "") + "\r\n";
-    const auto result = RequestParser::parse(bytes);
+    QByteArray bytes;
+    HttpRequest request;
+
+    operator const HttpRequest &() const { return request; }
+};
+
+ParsedRequest request(const QByteArray &method, const QByteArray &target, const QByteArray &extraHeaders = {})
+{
+    ParsedRequest parsed;
+    parsed.bytes = method + ' ' + target + " HTTP/1.1\r\nHost: h\r\n" + extraHeaders +
+                   (method == "POST" ? "Content-Length: 0\r\n" : "") + "\r\n";
+    auto result = RequestParser::parse(parsed.bytes);
     if (result.status != RequestParser::Status::Complete)
         qFatal("test request does not parse: %s", qPrintable(result.errorMessage));
-    return result.request;
+    parsed.request = std::move(result.request);
+    return parsed;
 }
 
 QByteArray header(const HttpResponse &response, const QByteArray &name)
@@ -63,6 +75,8 @@ private Q_SLOTS:
     void preflightRefusedForPrivatePaths();
     void unknownMethodOnKnownPath();
     void deferredHandler();
+    void crossOriginHeaderOnce();
+    void responseWireFormat();
 
 private:
     Router m_router;
@@ -76,7 +90,7 @@ void TestRouter::init()
     const auto handler = [this](const QByteArray &name) {
         return [this, name](const HttpRequest &req, const RequestContext &) -> std::optional<HttpResponse> {
             m_calls.append(name);
-            return HttpResponse::text(200, name + ':' + req.methodText);
+            return HttpResponse::text(200, name + ':' + req.methodText.toByteArray());
         };
     };
     m_router.add(Method::Get, "/v1/results", handler("results"));
@@ -241,6 +255,52 @@ void TestRouter::deferredHandler()
     QVERIFY(!m_router.dispatch(request("POST", "/later"), ctx));
     QCOMPARE(kept.connectionId, 7u);
     QCOMPARE(kept.sequence, 3u);
+}
+
+void TestRouter::crossOriginHeaderOnce()
+{
+    // The connection asks serialize() for the CORS header on allowCrossOrigin paths; a
+    // handler that set it itself must not end up with two (browsers refuse "*, *").
+    QByteArray out;
+    HttpResponse::json(202, "{}").serialize(out, 1, true, false, true);
+    QCOMPARE(out.count("Access-Control-Allow-Origin: *\r\n"), 1);
+
+    out.clear();
+    HttpResponse::json(202, "{}")
+        .addHeader("access-control-allow-origin", "https://show.example")
+        .serialize(out, 1, true, false, true);
+    QVERIFY(!out.contains("Access-Control-Allow-Origin: *"));
+    QCOMPARE(out.count("access-control-allow-origin: https://show.example\r\n"), 1);
+
+    out.clear();
+    HttpResponse::json(202, "{}").serialize(out, 1, true);
+    QVERIFY(!out.contains("Access-Control"));
+}
+
+void TestRouter::responseWireFormat()
+{
+    // serialize() appends: several answers go into one buffer back to back.
+    QByteArray out = QByteArrayLiteral("previous");
+    HttpResponse::json(202, "{\"status\":\"accepted\"}")
+        .addHeader("Retry-After", "1")
+        .serialize(out, 1, true);
+    QVERIFY(out.startsWith("previousHTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"
+                           "Content-Length: 21\r\nRetry-After: 1\r\nDate: "));
+    QVERIFY(out.endsWith("\r\nServer: votedesk\r\n\r\n{\"status\":\"accepted\"}"));
+
+    QByteArray closing;
+    HttpResponse::text(200, "x").serialize(closing, 1, false);
+    QVERIFY(closing.contains("\r\nConnection: close\r\n\r\nx"));
+    QByteArray http10;
+    HttpResponse::text(200, "x").serialize(http10, 0, true);
+    QVERIFY(http10.contains("\r\nConnection: keep-alive\r\n\r\nx"));
+    QByteArray bad;
+    HttpResponse(42, {}, {}).serialize(bad, 1, true); // out of range: a server error
+    QVERIFY(bad.startsWith("HTTP/1.1 500 Internal Server Error\r\n"));
+    QByteArray big;
+    HttpResponse::text(200, QByteArray(123456, 'b')).serialize(big, 1, true);
+    QVERIFY(big.contains("\r\nContent-Length: 123456\r\n"));
+    QVERIFY(big.endsWith(QByteArray(123456, 'b')));
 }
 
 QTEST_GUILESS_MAIN(TestRouter)
