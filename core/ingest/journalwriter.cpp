@@ -6,6 +6,7 @@
 #include <QSet>
 #include <QThread>
 
+#include "ingest/threadrole.h"
 #include "store/sqlitestore.h"
 #include "tally/tally.h"
 
@@ -94,6 +95,7 @@ void JournalWriter::stop()
 
 void JournalWriter::run(std::promise<LoadResult> *loaded)
 {
+    becomeBackgroundPipelineThread("journal-writer");
     LoadResult load = this->load();
     const bool ok = load.ok;
     loaded->set_value(std::move(load)); // `loaded` is gone after this line

@@ -3,6 +3,10 @@
 #include <bit>
 #include <chrono>
 
+#include <QByteArray>
+
+#include "ingest/threadrole.h"
+
 namespace {
 // A worker that missed a wake-up while shards changed hands finds its work after at most
 // this long; normally it is woken at once.
@@ -136,6 +140,8 @@ bool WorkerPool::hasWork(int index, int active) const
 
 void WorkerPool::run(int index)
 {
+    const QByteArray name = "vote-worker-" + QByteArray::number(index);
+    becomeBackgroundPipelineThread(name.constData());
     Worker &self = *m_workers[std::size_t(index)];
     std::vector<IngestQueue::Item> scratch;
     while (!m_stop.load()) {

@@ -1,5 +1,6 @@
 #include "store/sqlitestore.h"
 
+#include <limits>
 #include <sqlite3.h>
 
 #include <QDir>
@@ -174,25 +175,39 @@ bool SqliteStore::migrate(QString *error)
     if (current == SchemaVersion)
         return true;
 
-    const char *const statements[] = {
-        "BEGIN",
+    // Schema 1 kept the vote log in a rowid table plus an index on (session_id, seq): every
+    // group commit rewrote the right-most pages of two B-trees. Schema 2 clusters the log by
+    // (session_id, seq) in one WITHOUT ROWID B-tree, which serves replay and paging alike and
+    // halves the pages a commit writes to the WAL.
+    const char *const fresh[] = {
         "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID",
         "CREATE TABLE IF NOT EXISTS sessions (id INTEGER PRIMARY KEY, definition TEXT NOT NULL, "
         "state TEXT NOT NULL, length_ms INTEGER NOT NULL, opened_at_ms INTEGER NOT NULL DEFAULT 0, "
         "closes_at_ms INTEGER NOT NULL DEFAULT 0, closed_at_ms INTEGER NOT NULL DEFAULT 0, "
         "created_at_ms INTEGER NOT NULL DEFAULT 0)",
-        // The vote log: append-only, seq is the order in which votes were accepted.
-        "CREATE TABLE IF NOT EXISTS votes (seq INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, "
-        "voter TEXT NOT NULL, option TEXT NOT NULL, received_at_ms INTEGER NOT NULL)",
-        // Both columns only grow, so inserts land on the right edge of the index.
-        "CREATE INDEX IF NOT EXISTS votes_by_session ON votes (session_id, seq)",
+        // The vote log: append-only; seq (unique across sessions) is the order of acceptance.
+        "CREATE TABLE IF NOT EXISTS votes (session_id INTEGER NOT NULL, seq INTEGER NOT NULL, "
+        "voter TEXT NOT NULL, option TEXT NOT NULL, received_at_ms INTEGER NOT NULL, "
+        "PRIMARY KEY (session_id, seq)) WITHOUT ROWID",
         "CREATE TABLE IF NOT EXISTS counters (session_id INTEGER NOT NULL, name TEXT NOT NULL, "
         "value INTEGER NOT NULL, PRIMARY KEY (session_id, name)) WITHOUT ROWID",
         "CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, "
         "at_ms INTEGER NOT NULL, kind TEXT NOT NULL, detail TEXT NOT NULL)",
-        "PRAGMA user_version = 1",
-        "COMMIT",
     };
+    const char *const fromVersion1[] = {
+        "CREATE TABLE votes_v2 (session_id INTEGER NOT NULL, seq INTEGER NOT NULL, voter TEXT NOT NULL, "
+        "option TEXT NOT NULL, received_at_ms INTEGER NOT NULL, PRIMARY KEY (session_id, seq)) WITHOUT ROWID",
+        "INSERT INTO votes_v2 SELECT session_id, seq, voter, option, received_at_ms FROM votes",
+        "DROP TABLE votes",
+        "ALTER TABLE votes_v2 RENAME TO votes",
+    };
+    std::vector<const char *> statements{"BEGIN"};
+    if (current == 1)
+        statements.insert(statements.end(), std::begin(fromVersion1), std::end(fromVersion1));
+    else
+        statements.insert(statements.end(), std::begin(fresh), std::end(fresh));
+    statements.push_back("PRAGMA user_version = 2");
+    statements.push_back("COMMIT");
     for (const char *sql : statements) {
         if (!exec(sql, error)) {
             exec("ROLLBACK", nullptr);
@@ -356,12 +371,35 @@ bool SqliteStore::appendVotes(const std::vector<VoteRow> &rows, QString *error)
 
 qint64 SqliteStore::maxVoteSeq(QString *error)
 {
-    Statement query(m_db, "SELECT COALESCE(MAX(seq), 0) FROM votes");
-    if (query.step() != SQLITE_ROW) {
+    // seq is unique across sessions but the log is clustered by session: the largest seq is the
+    // largest of each session's last one. Both lookups are seeks in the primary key, so this
+    // costs a few probes per session, not a scan of the log.
+    Statement nextSession(m_db,
+                          "SELECT session_id FROM votes WHERE session_id > ? ORDER BY session_id LIMIT 1");
+    Statement lastSeq(m_db, "SELECT MAX(seq) FROM votes WHERE session_id = ?");
+    if (!nextSession.ok() || !lastSeq.ok()) {
         fail(error, u"cannot read the vote log"_s);
         return -1;
     }
-    return sqlite3_column_int64(query.get(), 0);
+    qint64 max = 0;
+    qint64 session = std::numeric_limits<qint64>::min();
+    for (;;) {
+        sqlite3_reset(nextSession.get());
+        sqlite3_bind_int64(nextSession.get(), 1, session);
+        const int rc = sqlite3_step(nextSession.get());
+        if (rc == SQLITE_DONE)
+            return max;
+        if (rc != SQLITE_ROW)
+            break;
+        session = sqlite3_column_int64(nextSession.get(), 0);
+        sqlite3_reset(lastSeq.get());
+        sqlite3_bind_int64(lastSeq.get(), 1, session);
+        if (sqlite3_step(lastSeq.get()) != SQLITE_ROW)
+            break;
+        max = qMax(max, sqlite3_column_int64(lastSeq.get(), 0));
+    }
+    fail(error, u"cannot read the vote log"_s);
+    return -1;
 }
 
 bool SqliteStore::forEachVote(qint64 sessionId, const std::function<void(const VoteRow &)> &visit,

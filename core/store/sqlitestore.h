@@ -42,7 +42,7 @@ public:
     bool appendEvent(qint64 sessionId, qint64 atMs, const QString &kind, const QString &detail,
                      QString *error) override;
 
-    static constexpr int SchemaVersion = 1;
+    static constexpr int SchemaVersion = 2;
 
 private:
     class Statement;

@@ -158,6 +158,51 @@ private Q_SLOTS:
         QVERIFY(store.appendEvent(1, 1234, u"lines_opened"_s, u"closes at …"_s, &error));
     }
 
+    void migratesASchema1Log()
+    {
+        // A database written by the first release: rowid vote log plus a (session, seq) index.
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"v1"_s);
+            db.setDatabaseName(path());
+            QVERIFY(db.open());
+            QSqlQuery q(db);
+            for (
+                const QString &sql :
+                {u"CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID"_s,
+                 u"CREATE TABLE sessions (id INTEGER PRIMARY KEY, definition TEXT NOT NULL, state TEXT NOT "
+                 u"NULL, "
+                 u"length_ms INTEGER NOT NULL, opened_at_ms INTEGER NOT NULL DEFAULT 0, closes_at_ms INTEGER "
+                 u"NOT "
+                 u"NULL DEFAULT 0, closed_at_ms INTEGER NOT NULL DEFAULT 0, created_at_ms INTEGER NOT NULL "
+                 u"DEFAULT 0)"_s,
+                 u"CREATE TABLE votes (seq INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, voter TEXT NOT "
+                 u"NULL, "
+                 u"option TEXT NOT NULL, received_at_ms INTEGER NOT NULL)"_s,
+                 u"CREATE INDEX votes_by_session ON votes (session_id, seq)"_s,
+                 u"CREATE TABLE counters (session_id INTEGER NOT NULL, name TEXT NOT NULL, value INTEGER NOT "
+                 u"NULL, PRIMARY KEY (session_id, name)) WITHOUT ROWID"_s,
+                 u"CREATE TABLE events (id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, at_ms INTEGER "
+                 u"NOT "
+                 u"NULL, kind TEXT NOT NULL, detail TEXT NOT NULL)"_s,
+                 u"INSERT INTO votes VALUES (1, 1, 'a', 'A', 10), (2, 2, 'b', 'B', 20), (3, 1, 'c', 'C', 30)"_s,
+                 u"PRAGMA user_version = 1"_s}) {
+                QVERIFY2(q.exec(sql), qPrintable(sql));
+            }
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(u"v1"_s);
+        QString error;
+        SqliteStore store(path(), Durability::Full);
+        QVERIFY2(store.open(&error), qPrintable(error));
+        QCOMPARE(store.maxVoteSeq(&error), 3);
+        QList<qint64> seqs;
+        QVERIFY(store.forEachVote(
+            1, [&](const VoteRow &row) { seqs.append(row.seq); }, &error));
+        QCOMPARE(seqs, (QList<qint64>{1, 3}));
+        QVERIFY(store.appendVotes({{4, 2, "d", "D", 40}}, &error));
+        QCOMPARE(store.voteCount(2, &error), 2);
+    }
+
     void refusesANewerSchemaAndAnUnwritableFolder()
     {
         {
