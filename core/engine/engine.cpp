@@ -162,6 +162,14 @@ bool Engine::start(QString *error)
                 {"votedesk_http_requests_total", "counter", "HTTP requests parsed", v(c.requests)},
                 {"votedesk_http_protocol_errors_total", "counter", "Requests refused by the HTTP layer",
                  v(c.protocolErrors)},
+                {"votedesk_worker_scale_ups_total", "counter", "Orchestrator decisions to add a worker",
+                 v(m_workerScaleUps)},
+                {"votedesk_worker_scale_downs_total", "counter", "Orchestrator decisions to retire a worker",
+                 v(m_workerScaleDowns)},
+                {"votedesk_http_connections_refused_total", "counter", "Connections over --max-connections",
+                 v(c.connectionsRefused)},
+                {"votedesk_http_request_timeouts_total", "counter", "Requests not complete in time (408)",
+                 v(c.requestTimeouts)},
             };
         },
         // Crossing: admin actions come from an I/O thread and run on the engine's thread.
@@ -535,6 +543,8 @@ void Engine::orchestrate()
         return;
     m_pool->setActiveWorkers(decision.workers);
     m_activeWorkers.store(decision.workers, std::memory_order_relaxed);
+    m_workerScaleUps.store(m_orchestrator.scaleUps(), std::memory_order_relaxed);
+    m_workerScaleDowns.store(m_orchestrator.scaleDowns(), std::memory_order_relaxed);
     qCInfo(lcEngine).noquote() << decision.reason;
 }
 

@@ -142,7 +142,9 @@ private:
     QTimer m_samplerTimer;
     QElapsedTimer m_uptime; // the sampler's time base: monotonic, so an NTP step bends no graph
     quint64 m_nextBarrierId = 1;
-    std::atomic<int> m_activeWorkers{0}; // mirror of the pool's count, for the gauge
+    std::atomic<int> m_activeWorkers{0};     // mirror of the pool's count, for the gauge
+    std::atomic<qint64> m_workerScaleUps{0}; // orchestrator decisions, for /metrics
+    std::atomic<qint64> m_workerScaleDowns{0};
     SnapshotBox m_snapshots;
     IngestGate m_gate;
     VoteHandler m_voteHandler;
