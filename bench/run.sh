@@ -49,7 +49,7 @@ kill "$(cat "$WORK/nginx/nginx.pid")" 2>/dev/null || true
 
 # --- votedesk ----------------------------------------------------------------------------
 # shellcheck disable=SC2086
-start_votedesk "$SERVER_CPU" --durability "$DURABILITY" $VOTEDESK_ARGS
+start_votedesk "$SERVER_CPU" --io-threads 1 --durability "$DURABILITY" $VOTEDESK_ARGS
 before=$(cpu_ticks $VD_PID)
 VD=$(run_wrk votedesk "$BASE/v1/votes")
 after=$(cpu_ticks $VD_PID)

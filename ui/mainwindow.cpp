@@ -115,6 +115,7 @@ void MainWindow::refresh()
     }
     // Counters (rejected, late, queue) change without a new tally version.
     m_totals->setTotals(*tally, m_backend.counters());
+    m_totals->setRates(m_backend.latestMetrics());
 }
 
 void MainWindow::reloadSession()

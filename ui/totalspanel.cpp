@@ -24,6 +24,10 @@ TotalsPanel::TotalsPanel(QWidget *parent)
         {Field::Rejected, tr("Rejected"), u"rejectedValue"_s, tr("Votes answered with an error")},
         {Field::Late, tr("Late"), u"lateValue"_s, tr("Of the rejected: received after the close")},
         {Field::QueueDepth, tr("Queue"), u"queueDepthValue"_s, tr("Votes received and not yet committed")},
+        {Field::VotesPerSecond, tr("Votes/s"), u"votesPerSecondValue"_s,
+         tr("Votes acknowledged in the last second")},
+        {Field::LatencyP99, tr("p99 latency"), u"latencyP99Value"_s,
+         tr("99 % of the last second's votes were acknowledged within this time (receipt to stored)")},
     };
 
     QFont captionFont = font();
@@ -50,12 +54,33 @@ TotalsPanel::TotalsPanel(QWidget *parent)
         captionLabel->setToolTip(caption.toolTip);
         m_values[static_cast<size_t>(caption.field)] = valueLabel;
 
-        const int row = (i < 2) ? 0 : 3;
-        const int column = (i < 2) ? i : i - 2;
+        // Audience figures, trouble figures, flow figures: three rows of up to three.
+        static constexpr int rows[FieldCount] = {0, 0, 3, 3, 3, 6, 6};
+        static constexpr int columns[FieldCount] = {0, 1, 0, 1, 2, 0, 1};
+        const int row = rows[i];
+        const int column = columns[i];
         layout->addWidget(captionLabel, row, column);
         layout->addWidget(valueLabel, row + 1, column);
     }
     layout->setRowMinimumHeight(2, 12);
+    layout->setRowMinimumHeight(5, 12);
+    setRates({});
+}
+
+void TotalsPanel::setRates(const SecondSample &latest)
+{
+    QLabel *rate = m_values[static_cast<size_t>(Field::VotesPerSecond)];
+    QLabel *latency = m_values[static_cast<size_t>(Field::LatencyP99)];
+    const bool none = latest.atMs == 0;
+    const QString rateText = none ? u"\u2014"_s : formatCount(latest.accepted);
+    // No votes in the last second: no latency to speak of.
+    const QString latencyText = (none || latest.accepted == 0)
+                                    ? u"\u2014"_s
+                                    : displayLocale().toString(latest.latencyP99Ms, 'f', 1) + u" ms"_s;
+    if (rate->text() != rateText)
+        rate->setText(rateText);
+    if (latency->text() != latencyText)
+        latency->setText(latencyText);
 }
 
 void TotalsPanel::setTotals(const TallySnapshot &tally, const SessionCounters &counters)

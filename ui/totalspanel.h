@@ -5,12 +5,14 @@
 #include <QWidget>
 
 #include "engine/consolebackend.h"
+#include "metrics/metricssampler.h"
 #include "tally/tallysnapshot.h"
 
 class QLabel;
 
 // The session's running totals as large numbers: accepted, unique voters, rejected, late and
-// the ingest queue depth.
+// the ingest queue depth; and the last second's rate and latency, so the operator sees at a
+// glance whether votes are flowing.
 class TotalsPanel final : public QWidget
 {
     Q_OBJECT
@@ -23,13 +25,17 @@ public:
         UniqueVoters,
         Rejected,
         Late,
-        QueueDepth
+        QueueDepth,
+        VotesPerSecond,
+        LatencyP99
     };
-    static constexpr int FieldCount = 5;
+    static constexpr int FieldCount = 7;
 
     explicit TotalsPanel(QWidget *parent = nullptr);
 
     void setTotals(const TallySnapshot &tally, const SessionCounters &counters);
+    // The pipeline's last second: votes/s acknowledged and the end-to-end p99.
+    void setRates(const SecondSample &latest);
 
     QString text(Field field) const;
 

@@ -52,6 +52,8 @@ public:
     // The last ten minutes of per-second pipeline figures (throughput, queue, latency), oldest
     // first, for the console's graphs. Empty where there is no pipeline (a fake in tests).
     virtual QList<SecondSample> metricsSeries() const { return {}; }
+    // The newest of them (atMs == 0 when there is none yet).
+    virtual SecondSample latestMetrics() const { return {}; }
 
     // Window control. Each returns false and sets *error to a message for the operator when
     // the state does not allow it.

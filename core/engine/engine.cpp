@@ -521,6 +521,11 @@ QList<SecondSample> Engine::metricsSeries() const
     return m_sampler.samples();
 }
 
+SecondSample Engine::latestMetrics() const
+{
+    return m_sampler.latest();
+}
+
 int Engine::activeWorkers() const
 {
     return m_pool ? m_pool->activeWorkers() : 0;

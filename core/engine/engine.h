@@ -94,6 +94,7 @@ public:
 
     const Metrics &metrics() const { return m_metrics; }
     QList<SecondSample> metricsSeries() const override;
+    SecondSample latestMetrics() const override;
     int activeWorkers() const;
     // One orchestrator step (a 100 ms timer calls it; tests may call it).
     void orchestrate();

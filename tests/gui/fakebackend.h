@@ -34,6 +34,7 @@ public:
     TallySnapshotPtr tally() const override { return m_tally; }
     SessionCounters counters() const override { return m_counters; }
     QString ingestUrl() const override { return m_ingestUrl; }
+    SecondSample latestMetrics() const override { return m_latestMetrics; }
 
     // --- what the UI drives
     bool openLines(QString *error) override
@@ -120,6 +121,7 @@ public:
     void setTally(TallySnapshotPtr snapshot) { m_tally = std::move(snapshot); }
     void setCounters(const SessionCounters &counters) { m_counters = counters; }
     void setIngestUrl(const QString &url) { m_ingestUrl = url; }
+    void setLatestMetrics(const SecondSample &sample) { m_latestMetrics = sample; }
     // The next window control fails with this message, whatever the state.
     void refuseNext(const QString &error) { m_refusal = error; }
 
@@ -148,5 +150,6 @@ private:
     TallySnapshotPtr m_tally;
     SessionCounters m_counters;
     QString m_ingestUrl = QStringLiteral("http://127.0.0.1:8080/v1/votes");
+    SecondSample m_latestMetrics;
     QString m_refusal;
 };

@@ -94,6 +94,7 @@ private Q_SLOTS:
     void countdownFormats();
     void countdownShowsStateAndCloseTime();
     void totalsUseThousandsSeparators();
+    void ratesShowTheLastSecond();
     void exportCsvWritesTheBroadcastCsv();
     void exportCsvReportsFailure();
     void defaultExportPathUsesTheTitle();
@@ -469,6 +470,35 @@ void TestMainWindow::totalsUseThousandsSeparators()
     counters.late = 46;
     backend.setCounters(counters);
     QTRY_COMPARE_WITH_TIMEOUT(totals->text(TotalsPanel::Field::Late), u"46"_s, 1000);
+}
+
+void TestMainWindow::ratesShowTheLastSecond()
+{
+    FakeBackend backend(makeSession());
+    MainWindow window(backend);
+    auto *totals = window.findChild<TotalsPanel *>();
+    QVERIFY(totals);
+    // No sample yet: a dash, not a misleading zero.
+    QCOMPARE(totals->text(TotalsPanel::Field::VotesPerSecond), u"\u2014"_s);
+    QCOMPARE(totals->text(TotalsPanel::Field::LatencyP99), u"\u2014"_s);
+
+    SecondSample sample;
+    sample.atMs = 1000;
+    sample.intervalMs = 1000;
+    sample.accepted = 52'340;
+    sample.latencyP99Ms = 2.75;
+    backend.setLatestMetrics(sample);
+    QTRY_COMPARE_WITH_TIMEOUT(
+        QString(totals->text(TotalsPanel::Field::VotesPerSecond)).remove(QRegularExpression(u"\\D"_s)),
+        u"52340"_s, 1000);
+    QVERIFY(totals->text(TotalsPanel::Field::LatencyP99).endsWith(u" ms"_s));
+    QVERIFY(totals->text(TotalsPanel::Field::LatencyP99).startsWith(u"2"_s));
+
+    // A quiet second: the rate is zero and there is no latency to show.
+    sample.accepted = 0;
+    backend.setLatestMetrics(sample);
+    QTRY_COMPARE_WITH_TIMEOUT(totals->text(TotalsPanel::Field::VotesPerSecond), u"0"_s, 1000);
+    QCOMPARE(totals->text(TotalsPanel::Field::LatencyP99), u"\u2014"_s);
 }
 
 void TestMainWindow::exportCsvWritesTheBroadcastCsv()
