@@ -54,6 +54,13 @@ public:
     virtual QList<SecondSample> metricsSeries() const { return {}; }
     // The newest of them (atMs == 0 when there is none yet).
     virtual SecondSample latestMetrics() const { return {}; }
+    // Votes the pipeline holds before new ones get 503 overloaded; 0 = unknown (no line drawn).
+    virtual qint64 queueCapacity() const { return 0; }
+    // Bytes the store occupies on disk (database + write-ahead log); -1 = unknown.
+    virtual qint64 storeSizeBytes() const { return -1; }
+    // Milliseconds since the engine started, on the same monotonic clock as SecondSample::atMs,
+    // so the console can place the series on the wall clock; 0 = not running.
+    virtual qint64 uptimeMs() const { return 0; }
 
     // Window control. Each returns false and sets *error to a message for the operator when
     // the state does not allow it.

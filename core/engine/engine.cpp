@@ -526,6 +526,28 @@ SecondSample Engine::latestMetrics() const
     return m_sampler.latest();
 }
 
+qint64 Engine::storeSizeBytes() const
+{
+    if (m_storeSizeAge.isValid() && m_storeSizeAge.elapsed() < 1000)
+        return m_storeSizeBytes;
+    m_storeSizeAge.start();
+    const QFileInfo database(m_options.databasePath);
+    if (!database.exists()) {
+        m_storeSizeBytes = -1;
+        return m_storeSizeBytes;
+    }
+    // The WAL holds every commit since the last checkpoint: under load it is most of what
+    // grows, so leaving it out would show a store that stands still while the disk fills.
+    const QFileInfo wal(m_options.databasePath + u"-wal"_s);
+    m_storeSizeBytes = database.size() + (wal.exists() ? wal.size() : 0);
+    return m_storeSizeBytes;
+}
+
+qint64 Engine::uptimeMs() const
+{
+    return m_running && m_uptime.isValid() ? m_uptime.elapsed() : 0;
+}
+
 int Engine::activeWorkers() const
 {
     return m_pool ? m_pool->activeWorkers() : 0;

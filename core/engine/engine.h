@@ -95,6 +95,10 @@ public:
     const Metrics &metrics() const { return m_metrics; }
     QList<SecondSample> metricsSeries() const override;
     SecondSample latestMetrics() const override;
+    qint64 queueCapacity() const override { return m_options.queueCapacity; }
+    // Cached: at most one pair of stat() calls per second, however often the console asks.
+    qint64 storeSizeBytes() const override;
+    qint64 uptimeMs() const override;
     int activeWorkers() const;
     // One orchestrator step (a 100 ms timer calls it; tests may call it).
     void orchestrate();
@@ -142,6 +146,9 @@ private:
     MetricsSampler m_sampler;
     QTimer m_samplerTimer;
     QElapsedTimer m_uptime; // the sampler's time base: monotonic, so an NTP step bends no graph
+    // storeSizeBytes()' cache; engine thread only (the console's getter), hence no lock.
+    mutable QElapsedTimer m_storeSizeAge;
+    mutable qint64 m_storeSizeBytes = -1;
     quint64 m_nextBarrierId = 1;
     std::atomic<int> m_activeWorkers{0};     // mirror of the pool's count, for the gauge
     std::atomic<qint64> m_workerScaleUps{0}; // orchestrator decisions, for /metrics
