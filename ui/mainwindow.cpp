@@ -1,25 +1,36 @@
 #include "mainwindow.h"
 
+#include <cstdlib>
+
+#include <QAction>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFrame>
 #include <QGuiApplication>
 #include <QHBoxLayout>
+#include <QMenu>
+#include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QScreen>
+#include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include "closingestimate.h"
 #include "countdownwidget.h"
+#include "counterspanel.h"
 #include "engine/consolebackend.h"
 #include "export/csvwriter.h"
 #include "export/resulttable.h"
+#include "framestats.h"
+#include "pipelinegraphs.h"
 #include "resultschart.h"
 #include "sessionheader.h"
+#include "shortcutguard.h"
 #include "totalspanel.h"
 #include "windowcontrols.h"
 
@@ -39,50 +50,72 @@ QFrame *makeSeparator(QWidget *parent)
 MainWindow::MainWindow(ConsoleBackend &backend, QWidget *parent)
     : QMainWindow(parent)
     , m_backend(backend)
+    , m_frameStats(FrameStats::fromEnvironment())
 {
     auto *central = new QWidget(this);
     central->setObjectName(u"consoleCentralWidget"_s);
 
     m_header = new SessionHeader(central);
     m_header->setObjectName(u"sessionHeader"_s);
-    m_countdown = new CountdownWidget(central);
-    m_countdown->setObjectName(u"countdownWidget"_s);
-    m_controls = new WindowControls(backend, central);
-    m_controls->setObjectName(u"windowControls"_s);
-    m_totals = new TotalsPanel(central);
-    m_totals->setObjectName(u"totalsPanel"_s);
+    connect(m_header, &SessionHeader::ingestUrlCopied, this, [this](const QString &url) {
+        statusBar()->showMessage(tr("Copied %1 to the clipboard").arg(url), 5'000);
+    });
+
     m_chart = new ResultsChart(central);
     m_chart->setObjectName(u"resultsChart"_s);
+    m_counters = new CountersPanel(central);
+    m_counters->setObjectName(u"countersPanel"_s);
+    m_graphs = new PipelineGraphs(central);
+    m_graphs->setObjectName(u"pipelineGraphs"_s);
+    m_graphs->setQueueCapacity(backend.queueCapacity());
 
-    m_exportButton = new QPushButton(tr("Export CSV…"), central);
-    m_exportButton->setObjectName(u"exportCsvButton"_s);
-    m_exportButton->setToolTip(tr("Save the exact results as the broadcast CSV"));
-    m_exportButton->setMinimumHeight(40);
-    connect(m_exportButton, &QPushButton::clicked, this, &MainWindow::exportCsvInteractively);
+    // Top right: what goes on air, and beside it why votes were refused. Bottom right: the
+    // pipeline over ten minutes. The operator may trade one for the other with the splitter.
+    auto *top = new QWidget(central);
+    auto *topLayout = new QHBoxLayout(top);
+    topLayout->setContentsMargins(0, 0, 0, 0);
+    topLayout->setSpacing(20);
+    topLayout->addWidget(m_chart, 1);
+    topLayout->addWidget(m_counters, 0);
+    // Narrower on a small screen (the captions elide, the counts never), never wider than
+    // its content needs on a large one: the results get the rest.
+    m_counters->setMinimumWidth(230);
+    m_counters->setMaximumWidth(320);
 
-    // Left: what the operator acts on (clock, buttons, totals). Right: what goes on air.
-    auto *left = new QVBoxLayout;
-    left->setSpacing(16);
-    left->addWidget(m_countdown);
-    left->addWidget(m_controls);
-    left->addWidget(makeSeparator(central));
-    left->addWidget(m_totals);
-    left->addStretch(1);
-    left->addWidget(m_exportButton);
+    auto *right = new QSplitter(Qt::Vertical, central);
+    right->setObjectName(u"consoleSplitter"_s);
+    right->setChildrenCollapsible(false);
+    right->addWidget(top);
+    right->addWidget(m_graphs);
+    right->setStretchFactor(0, 1);
+    right->setStretchFactor(1, 1);
 
     auto *body = new QHBoxLayout;
     body->setSpacing(24);
-    body->addLayout(left, 0);
-    body->addWidget(m_chart, 1);
+    body->addWidget(buildLeftColumn(central), 0);
+    body->addWidget(right, 1);
 
     auto *layout = new QVBoxLayout(central);
-    layout->setContentsMargins(20, 16, 20, 12);
-    layout->setSpacing(12);
+    layout->setContentsMargins(20, 12, 20, 8);
+    layout->setSpacing(8);
     layout->addWidget(m_header);
     layout->addWidget(makeSeparator(central));
     layout->addLayout(body, 1);
     setCentralWidget(central);
-    statusBar();
+
+    // Export sits in the status bar, bottom right: always in reach, and the control column
+    // keeps its height for the clock and the buttons on a 1280 x 800 screen.
+    m_exportButton = new QPushButton(tr("Export CSV…"), this);
+    m_exportButton->setObjectName(u"exportCsvButton"_s);
+    m_exportButton->setFocusPolicy(Qt::NoFocus);
+    connect(m_exportButton, &QPushButton::clicked, this, &MainWindow::exportCsvInteractively);
+    statusBar()->addPermanentWidget(m_exportButton);
+    buildMenus();
+
+    // One-key shortcuts must not fire while the operator types in a field of this window.
+    QList<QAction *> guarded = m_controls->windowActions();
+    guarded.removeAll(nullptr);
+    m_shortcutGuard = new ShortcutGuard(this, guarded, this);
 
     m_header->setIngestUrl(backend.ingestUrl());
     reloadSession();
@@ -94,15 +127,72 @@ MainWindow::MainWindow(ConsoleBackend &backend, QWidget *parent)
 
     m_refreshTimer = new QTimer(this);
     m_refreshTimer->setInterval(RefreshIntervalMs);
+    // Precise: a coarse timer drifts by up to 5 %, and the tenths of the last ten seconds
+    // would now and then skip a digit or show one twice.
+    m_refreshTimer->setTimerType(Qt::PreciseTimer);
     connect(m_refreshTimer, &QTimer::timeout, this, &MainWindow::refresh);
     m_refreshTimer->start();
 
+    // A console is run full screen in a gallery; without a window manager (kiosk, Xvfb) the
+    // size is what counts, with one the maximised state.
     if (const QScreen *screen = QGuiApplication::primaryScreen())
-        resize(screen->availableSize() * 0.85);
+        resize(screen->availableSize());
+    setWindowState(windowState() | Qt::WindowMaximized);
+}
+
+MainWindow::~MainWindow() = default;
+
+QWidget *MainWindow::buildLeftColumn(QWidget *parent)
+{
+    auto *column = new QWidget(parent);
+    column->setObjectName(u"controlColumn"_s);
+    m_countdown = new CountdownWidget(column);
+    m_countdown->setObjectName(u"countdownWidget"_s);
+    m_controls = new WindowControls(m_backend, column);
+    m_controls->setObjectName(u"windowControls"_s);
+    m_totals = new TotalsPanel(column);
+    m_totals->setObjectName(u"totalsPanel"_s);
+
+    // What the operator acts on: clock, buttons, totals.
+    auto *layout = new QVBoxLayout(column);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(10);
+    layout->addWidget(m_countdown);
+    layout->addWidget(m_controls);
+    layout->addWidget(makeSeparator(column));
+    layout->addWidget(m_totals);
+    layout->addStretch(1);
+    // A fixed width, from the widest clock ("00:00.0"): the column must not widen when the
+    // last ten seconds add tenths or a total gains a digit, or everything right of it jumps.
+    column->setFixedWidth(column->sizeHint().width());
+    return column;
+}
+
+void MainWindow::buildMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    m_exportAction = file->addAction(tr("Export results as CSV…"));
+    m_exportAction->setObjectName(u"exportCsvAction"_s);
+    m_exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    connect(m_exportAction, &QAction::triggered, this, &MainWindow::exportCsvInteractively);
+    m_exportButton->setToolTip(tr("Save the exact results as the broadcast CSV (%1)")
+                                   .arg(m_exportAction->shortcut().toString(QKeySequence::NativeText)));
+
+    QMenu *lines = menuBar()->addMenu(tr("&Lines"));
+    lines->setObjectName(u"linesMenu"_s);
+    // Menus do not show tooltips by default; the entries show their keys instead.
+    for (QAction *action : m_controls->windowActions()) {
+        if (action)
+            lines->addAction(action);
+        else
+            lines->addSeparator();
+    }
 }
 
 void MainWindow::refresh()
 {
+    const qint64 began = m_frameStats ? m_frameStats->begin() : 0;
+
     const WindowStatus status = m_backend.windowStatus();
     m_countdown->setStatus(status);
     m_controls->setState(status.state);
@@ -114,8 +204,63 @@ void MainWindow::refresh()
         m_chartStale = false;
     }
     // Counters (rejected, late, queue) change without a new tally version.
-    m_totals->setTotals(*tally, m_backend.counters());
-    m_totals->setRates(m_backend.latestMetrics());
+    const SessionCounters counters = m_backend.counters();
+    m_totals->setTotals(*tally, counters);
+    m_counters->setCounters(counters);
+    refreshPipeline(status);
+
+    QString estimate;
+    if (status.state == WindowState::Closing)
+        estimate = ClosingEstimate::text(counters.queueDepth, ClosingEstimate::drainRate(m_series));
+    else if (status.state == WindowState::Closed)
+        estimate = tr("exact result ready");
+    m_countdown->setClosingEstimate(estimate);
+
+    if (m_frameStats)
+        m_frameStats->end(FrameStats::Kind::Tick, began);
+}
+
+void MainWindow::refreshPipeline(const WindowStatus &status)
+{
+    const SecondSample latest = m_backend.latestMetrics();
+    m_totals->setRates(latest);
+    m_counters->setStoreSize(m_backend.storeSizeBytes());
+    m_counters->setUptime(m_backend.uptimeMs());
+    m_counters->setActiveWorkers(latest.activeWorkers, latest.atMs != 0);
+    if (latest.atMs == m_shownSampleAtMs)
+        return;
+    // A new second: the whole series in one batch (the sampler's ring is at most 600 samples).
+    m_shownSampleAtMs = latest.atMs;
+    m_series = m_backend.metricsSeries();
+    m_graphs->setSamples(m_series, wallOffsetMs(status, latest));
+}
+
+qint64 MainWindow::wallOffsetMs(const WindowStatus &status, const SecondSample &latest)
+{
+    // atMs is the engine's monotonic time; uptimeMs() is the same clock now and status.nowMs
+    // the wall clock now. Without an uptime the newest sample is taken to be "now".
+    const qint64 uptime = m_backend.uptimeMs();
+    const qint64 offset = status.nowMs - (uptime > 0 ? uptime : latest.atMs);
+    // Re-read each second but adopted only when it moved by more than a second (an NTP step,
+    // a suspend): two reads a few milliseconds apart must not make the graphs wobble.
+    if (!m_wallOffsetKnown || std::abs(offset - m_wallOffsetMs) > 1000) {
+        m_wallOffsetMs = offset;
+        m_wallOffsetKnown = true;
+    }
+    return m_wallOffsetMs;
+}
+
+bool MainWindow::event(QEvent *event)
+{
+    // A frame: the top-level window repaints what changed and flushes it to the screen, all
+    // within its UpdateRequest.
+    if (m_frameStats && event->type() == QEvent::UpdateRequest) {
+        const qint64 began = m_frameStats->begin();
+        const bool handled = QMainWindow::event(event);
+        m_frameStats->end(FrameStats::Kind::Frame, began);
+        return handled;
+    }
+    return QMainWindow::event(event);
 }
 
 void MainWindow::reloadSession()
@@ -125,6 +270,7 @@ void MainWindow::reloadSession()
     m_header->setSession(m_session);
     m_header->setIngestUrl(m_backend.ingestUrl());
     m_chart->setSession(m_session);
+    m_graphs->setQueueCapacity(m_backend.queueCapacity());
     m_chartStale = true;
     refresh();
 }

@@ -35,6 +35,14 @@ public:
     SessionCounters counters() const override { return m_counters; }
     QString ingestUrl() const override { return m_ingestUrl; }
     SecondSample latestMetrics() const override { return m_latestMetrics; }
+    QList<SecondSample> metricsSeries() const override
+    {
+        ++metricsSeriesCalls;
+        return m_series;
+    }
+    qint64 queueCapacity() const override { return m_queueCapacity; }
+    qint64 storeSizeBytes() const override { return m_storeSizeBytes; }
+    qint64 uptimeMs() const override { return m_uptimeMs; }
 
     // --- what the UI drives
     bool openLines(QString *error) override
@@ -122,12 +130,31 @@ public:
     void setCounters(const SessionCounters &counters) { m_counters = counters; }
     void setIngestUrl(const QString &url) { m_ingestUrl = url; }
     void setLatestMetrics(const SecondSample &sample) { m_latestMetrics = sample; }
+    // The sampler's ring as the engine would hand it out: the newest is also latestMetrics().
+    // uptimeMs follows the newest sample, as the engine's clock does.
+    void setMetricsSeries(const QList<SecondSample> &series)
+    {
+        m_series = series;
+        m_latestMetrics = series.isEmpty() ? SecondSample{} : series.last();
+        if (!series.isEmpty())
+            m_uptimeMs = series.last().atMs;
+    }
+    void appendSample(const SecondSample &sample)
+    {
+        QList<SecondSample> series = m_series;
+        series.append(sample);
+        setMetricsSeries(series);
+    }
+    void setQueueCapacity(qint64 capacity) { m_queueCapacity = capacity; }
+    void setStoreSizeBytes(qint64 bytes) { m_storeSizeBytes = bytes; }
+    void setUptimeMs(qint64 ms) { m_uptimeMs = ms; }
     // The next window control fails with this message, whatever the state.
     void refuseNext(const QString &error) { m_refusal = error; }
 
     int openCalls = 0;
     QList<int> extendCalls;
     int closeCalls = 0;
+    mutable int metricsSeriesCalls = 0;
 
 private:
     bool refuse(QString *error)
@@ -151,5 +178,9 @@ private:
     SessionCounters m_counters;
     QString m_ingestUrl = QStringLiteral("http://127.0.0.1:8080/v1/votes");
     SecondSample m_latestMetrics;
+    QList<SecondSample> m_series;
+    qint64 m_queueCapacity = 0;
+    qint64 m_storeSizeBytes = -1;
+    qint64 m_uptimeMs = 0;
     QString m_refusal;
 };
