@@ -13,7 +13,7 @@ PACKAGES := build-essential cmake ninja-build pkg-config \
             fonts-dejavu-core xvfb xauth x11-utils clang-format
 
 # Benchmarks only (make bench).
-BENCH_PACKAGES := wrk nginx-light python3-locust nghttp2-client sqlite3 curl util-linux
+BENCH_PACKAGES := wrk nginx-light python3-locust nghttp2-client sqlite3 curl util-linux imagemagick
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -59,6 +59,7 @@ bench: bench-deps build
 	bench/locust.sh
 	bench/loadgen.sh
 	bench/soak.sh
+	bench/ui-frames.sh
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i

@@ -46,4 +46,9 @@ void FrameStats::end(Kind kind, qint64 beganNs)
                             QByteArray::number(intervalMs, 'f', 3) + ',' +
                             QByteArray::number(double(endedNs - beganNs) / 1e6, 'f', 3) + '\n';
     m_file.write(line);
+    // Written out once a second, so a run that ends badly still leaves its figures.
+    if (endedNs - m_lastFlushNs > 1'000'000'000) {
+        m_file.flush();
+        m_lastFlushNs = endedNs;
+    }
 }

@@ -44,4 +44,5 @@ private:
     QElapsedTimer m_clock;
     qint64 m_lastFrameNs = -1;
     qint64 m_lastTickNs = -1;
+    qint64 m_lastFlushNs = 0;
 };
