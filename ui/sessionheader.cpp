@@ -5,6 +5,7 @@
 #include <QFontDatabase>
 #include <QGridLayout>
 #include <QGuiApplication>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -45,6 +46,11 @@ SessionHeader::SessionHeader(QWidget *parent)
     urlFont.setPointSize(12);
     m_urlField->setFont(urlFont);
     m_urlField->setToolTip(tr("POST votes here, e.g. {\"voter\":\"u123\",\"option\":\"A\"}"));
+    // Focus only by a click: as the first field of the window it would otherwise get the
+    // keyboard at start, and a text field keeps the window's one-key shortcuts to itself.
+    // Escape hands the keyboard back to the window.
+    m_urlField->setFocusPolicy(Qt::ClickFocus);
+    m_urlField->installEventFilter(this);
     urlCaption->setBuddy(m_urlField);
 
     m_copyButton = new QPushButton(tr("Copy"), this);
@@ -93,6 +99,12 @@ bool SessionHeader::eventFilter(QObject *watched, QEvent *event)
 {
     if (watched == m_questionLabel && event->type() == QEvent::Resize)
         elideQuestion();
+    if (watched == m_urlField && event->type() == QEvent::KeyPress &&
+        static_cast<QKeyEvent *>(event)->key() == Qt::Key_Escape) {
+        m_urlField->deselect();
+        m_urlField->clearFocus();
+        return true;
+    }
     return QWidget::eventFilter(watched, event);
 }
 
@@ -115,5 +127,7 @@ void SessionHeader::copyIngestUrl()
     if (url.isEmpty())
         return;
     QGuiApplication::clipboard()->setText(url);
+    // Copied: the keyboard goes back to the window's shortcuts.
+    m_urlField->clearFocus();
     Q_EMIT ingestUrlCopied(url);
 }

@@ -34,6 +34,7 @@
 #include "ui/pipelinegraphs.h"
 #include "ui/resultschart.h"
 #include "ui/sessionheader.h"
+#include "ui/shortcutguard.h"
 #include "ui/totalspanel.h"
 #include "ui/windowcontrols.h"
 
@@ -104,6 +105,14 @@ QList<SecondSample> makeSeries(int count, qint64 firstAtMs = 1001)
     for (int i = 0; i < count; ++i)
         series.append(makeSample(firstAtMs + i * 1000, 100 + 37 * i));
     return series;
+}
+
+// A key as the keyboard sends it: to the focus widget (whose ShortcutOverride decides
+// whether a shortcut may fire), or to the window when nothing has the focus.
+void pressKey(QWidget &window, Qt::Key key)
+{
+    QWidget *focus = QApplication::focusWidget();
+    QTest::keyClick(focus ? focus : &window, key);
 }
 
 // Shows the window and makes it the active one: shortcuts only fire in the active window.
@@ -838,13 +847,16 @@ void TestMainWindow::shortcutsDriveTheWindow()
     FakeBackend backend(makeSession());
     MainWindow window(backend);
     QVERIFY(showActive(window));
+    // The keys work from the start: nothing that swallows them has the focus.
+    QVERIFY2(!ShortcutGuard::isTextField(QApplication::focusWidget()),
+             QApplication::focusWidget()->metaObject()->className());
 
-    QTest::keyClick(&window, Qt::Key_F5);
+    pressKey(window, Qt::Key_F5);
     QCOMPARE(backend.openCalls, 1);
     QCOMPARE(backend.windowStatus().state, WindowState::Open);
-    QTest::keyClick(&window, Qt::Key_F6);
+    pressKey(window, Qt::Key_F6);
     QCOMPARE(backend.extendCalls, QList<int>{30});
-    QTest::keyClick(&window, Qt::Key_F7);
+    pressKey(window, Qt::Key_F7);
     QCOMPARE(backend.extendCalls, (QList<int>{30, 60}));
 
     bool asked = false;
@@ -852,7 +864,7 @@ void TestMainWindow::shortcutsDriveTheWindow()
         asked = box->objectName() == u"confirmCloseBox"_s;
         box->reject();
     });
-    QTest::keyClick(&window, Qt::Key_F12);
+    pressKey(window, Qt::Key_F12);
     QVERIFY(asked);
     QCOMPARE(backend.closeCalls, 0);
     // The window manager hands the focus back after a dialog; offscreen, the test does.
@@ -863,7 +875,7 @@ void TestMainWindow::shortcutsDriveTheWindow()
         QTRY_VERIFY(confirm->isEnabled());
         confirm->click();
     });
-    QTest::keyClick(&window, Qt::Key_F12);
+    pressKey(window, Qt::Key_F12);
     QCOMPARE(backend.closeCalls, 1);
     QCOMPARE(backend.windowStatus().state, WindowState::Closing);
 }
@@ -879,10 +891,10 @@ void TestMainWindow::shortcutsFollowTheState()
     // Ready: only Open; the extend and close keys do nothing (no box, no call).
     QVERIFY(!controls->extendLongAction()->isEnabled());
     QVERIFY(!controls->extendCustomAction()->isEnabled());
-    QTest::keyClick(&window, Qt::Key_F6);
-    QTest::keyClick(&window, Qt::Key_F7);
-    QTest::keyClick(&window, Qt::Key_F8);
-    QTest::keyClick(&window, Qt::Key_F12);
+    pressKey(window, Qt::Key_F6);
+    pressKey(window, Qt::Key_F7);
+    pressKey(window, Qt::Key_F8);
+    pressKey(window, Qt::Key_F12);
     QVERIFY(!QApplication::activeModalWidget());
     QVERIFY(backend.extendCalls.isEmpty());
     QCOMPARE(backend.closeCalls, 0);
@@ -894,7 +906,7 @@ void TestMainWindow::shortcutsFollowTheState()
         if (action)
             QVERIFY2(!action->isEnabled(), qPrintable(action->text()));
     }
-    QTest::keyClick(&window, Qt::Key_F5);
+    pressKey(window, Qt::Key_F5);
     QCOMPARE(backend.openCalls, 0);
 }
 
@@ -908,7 +920,9 @@ void TestMainWindow::shortcutsIgnoredWhileTypingInAField()
 
     auto *url = window.findChild<QLineEdit *>(u"ingestUrlField"_s);
     QVERIFY(url);
-    url->setFocus();
+    // Only a click puts the keyboard there (never the start-up focus, see above).
+    QCOMPARE(url->focusPolicy(), Qt::ClickFocus);
+    QTest::mouseClick(url, Qt::LeftButton);
     QTRY_VERIFY(url->hasFocus());
     // The operator selects the address with the keyboard and presses keys that are also
     // shortcuts: the field gets them, the window does nothing.
@@ -922,10 +936,10 @@ void TestMainWindow::shortcutsIgnoredWhileTypingInAField()
     // Other shortcuts of the window still reach it from the field (the guard is for ours).
     QVERIFY(url->hasFocus());
 
-    // Focus away from the field: the same key works again.
-    url->clearFocus();
-    QTRY_VERIFY(!url->hasFocus());
-    QTest::keyClick(&window, Qt::Key_F6);
+    // Escape hands the keyboard back to the window: the same key works again.
+    QTest::keyClick(url, Qt::Key_Escape);
+    QVERIFY(!url->hasFocus());
+    pressKey(window, Qt::Key_F6);
     QCOMPARE(backend.extendCalls, QList<int>{30});
 }
 
