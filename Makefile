@@ -10,14 +10,14 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 # Build and test dependencies (Debian bookworm).
 PACKAGES := build-essential cmake ninja-build pkg-config \
             qt6-base-dev qt6-charts-dev libqt6sql6-sqlite libhttp-parser-dev libsqlite3-dev \
-            fonts-dejavu-core xvfb xauth x11-utils clang-format
+            fonts-dejavu-core xvfb xauth x11-utils clang-format dpkg-dev desktop-file-utils
 
 # Benchmarks only (make bench).
 BENCH_PACKAGES := wrk nginx-light python3-locust nghttp2-client sqlite3 curl util-linux
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps bench-deps configure build run test bench format format-check clean
+.PHONY: all deps bench-deps configure build run test bench package format format-check clean
 
 all: build
 
@@ -59,6 +59,10 @@ bench: bench-deps build
 	bench/locust.sh
 	bench/loadgen.sh
 	bench/soak.sh
+
+# A .deb for bookworm in build/ (CPack; dependencies from dpkg-shlibdeps).
+package: build
+	cd $(BUILD_DIR) && cpack -G DEB
 
 format:
 	git ls-files '*.cpp' '*.h' | xargs clang-format -i
