@@ -5,6 +5,7 @@
 #include <QCoreApplication>
 #include <QLoggingCategory>
 #include <QMessageBox>
+#include <QSettings>
 
 #include "commandline.h"
 #include "engine/engine.h"
@@ -47,6 +48,20 @@ int runEngine(QCoreApplication &app, const CommandLine &commandLine, bool withWi
     engine.stop(); // commits what is queued before the process goes
     return code;
 }
+
+// The operator's saved settings (~/.config/votedesk/votedesk.ini): defaults for this run.
+// Broken values are reported and replaced by the built-in defaults rather than stopping a show.
+ConsoleSettings savedSettings()
+{
+    QSettings settings(QSettings::IniFormat, QSettings::UserScope, u"votedesk"_s, u"votedesk"_s);
+    ConsoleSettings loaded = ConsoleSettings::load(settings);
+    const QString problem = loaded.validate();
+    if (problem.isEmpty())
+        return loaded;
+    std::fprintf(stderr, "votedesk: ignoring the saved settings in %s: %s\n", qPrintable(settings.fileName()),
+                 qPrintable(problem));
+    return ConsoleSettings();
+}
 } // namespace
 
 int main(int argc, char *argv[])
@@ -57,7 +72,7 @@ int main(int argc, char *argv[])
     if (CommandLine::wantsHeadless(argc, argv)) {
         QCoreApplication app(argc, argv);
         CommandLine::Outcome outcome;
-        const CommandLine commandLine = CommandLine::parse(app.arguments(), &outcome);
+        const CommandLine commandLine = CommandLine::parse(app.arguments(), savedSettings(), &outcome);
         if (outcome != CommandLine::Outcome::Run)
             return outcome == CommandLine::Outcome::ExitOk ? 0 : 2;
         return runEngine(app, commandLine, false);
@@ -65,7 +80,7 @@ int main(int argc, char *argv[])
 
     QApplication app(argc, argv);
     CommandLine::Outcome outcome;
-    const CommandLine commandLine = CommandLine::parse(app.arguments(), &outcome);
+    const CommandLine commandLine = CommandLine::parse(app.arguments(), savedSettings(), &outcome);
     if (outcome != CommandLine::Outcome::Run)
         return outcome == CommandLine::Outcome::ExitOk ? 0 : 2;
     applyConsoleTheme(app);
