@@ -10,7 +10,8 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 # Build and test dependencies (Debian bookworm).
 PACKAGES := build-essential cmake ninja-build pkg-config \
             qt6-base-dev qt6-charts-dev libqt6sql6-sqlite libhttp-parser-dev libsqlite3-dev \
-            fonts-dejavu-core xvfb xauth x11-utils clang-format dpkg-dev desktop-file-utils
+            fonts-dejavu-core xvfb xauth x11-utils clang-format dpkg-dev desktop-file-utils \
+            chromium nodejs
 
 # Benchmarks only (make bench).
 BENCH_PACKAGES := wrk nginx-light python3-locust nghttp2-client sqlite3 curl util-linux
@@ -23,6 +24,8 @@ all: build
 
 deps:
 	@$(MAKE) --no-print-directory install-packages LIST="$(PACKAGES)"
+	@# Debian ships npm separately from nodejs; other node builds bring their own npm.
+	@command -v npm > /dev/null || $(MAKE) --no-print-directory install-packages LIST="npm"
 
 bench-deps:
 	@$(MAKE) --no-print-directory install-packages LIST="$(PACKAGES) $(BENCH_PACKAGES)"

@@ -100,8 +100,11 @@ CommandLine CommandLine::parse(const QStringList &arguments, const ConsoleSettin
         u"max-connections"_s,
         u"Open connections before new ones are answered 503 and closed (default 10000)."_s, u"n"_s,
         u"10000"_s);
+    const QCommandLineOption noAudiencePage(
+        u"no-audience-page"_s, u"Do not serve the built-in voting page at / (the show has its own "
+                               u"app)."_s);
     parser.addOptions({headless, port, bind, db, durability, queueCapacity, batchSize, batchWindow,
-                       workersMin, workersMax, ioThreads, maxConnections});
+                       workersMin, workersMax, ioThreads, maxConnections, noAudiencePage});
 
     if (!parser.parse(arguments)) {
         printError(parser.errorText() + u"\nTry votedesk --help."_s);
@@ -192,6 +195,7 @@ CommandLine CommandLine::parse(const QStringList &arguments, const ConsoleSettin
         return result;
     }
     result.engine.maxConnections = int(value);
+    result.engine.serveAudiencePage = defaults.audiencePage && !parser.isSet(noAudiencePage);
     *outcome = Outcome::Run;
     return result;
 }

@@ -1,5 +1,6 @@
 #include "settingsdialog.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
 #include <QDoubleSpinBox>
@@ -46,6 +47,11 @@ SettingsDialog::SettingsDialog(const ConsoleSettings &settings, QWidget *parent)
     m_ioThreads->setObjectName(u"ioThreads"_s);
     m_ioThreads->setSpecialValueText(tr("one per core"));
     form->addRow(tr("I/O threads"), m_ioThreads);
+    m_audiencePage = new QCheckBox(tr("Serve the voting page for phones at /"), this);
+    m_audiencePage->setObjectName(u"audiencePage"_s);
+    m_audiencePage->setChecked(settings.audiencePage);
+    m_audiencePage->setToolTip(tr("On for rehearsals and local events; off when the show uses its own app."));
+    form->addRow(tr("Audience page"), m_audiencePage);
 
     m_durability = new QComboBox(this);
     m_durability->setObjectName(u"durability"_s);
@@ -121,6 +127,7 @@ ConsoleSettings SettingsDialog::settings() const
     s.exportFolder = m_exportFolder->text().trimmed();
     s.exportIntervalSeconds = m_exportInterval->value();
     s.themeScale = m_themeScale->value();
+    s.audiencePage = m_audiencePage->isChecked();
     return s;
 }
 

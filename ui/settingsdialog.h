@@ -4,6 +4,7 @@
 
 #include "engine/consolesettings.h"
 
+class QCheckBox;
 class QComboBox;
 class QDialogButtonBox;
 class QDoubleSpinBox;
@@ -39,6 +40,7 @@ private:
     QLineEdit *m_exportFolder = nullptr;
     QSpinBox *m_exportInterval = nullptr;
     QDoubleSpinBox *m_themeScale = nullptr;
+    QCheckBox *m_audiencePage = nullptr;
     QLabel *m_problem = nullptr;
     QDialogButtonBox *m_buttons = nullptr;
 };

@@ -1,6 +1,8 @@
 #include "engine/apiroutes.h"
 
+#include <QCryptographicHash>
 #include <QDateTime>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -302,6 +304,43 @@ Http::Router buildApiRouter(const ApiContext &ctx)
         ctx.voteLog(after, limit, rc.ticket);
         return std::optional<HttpResponse>();
     });
+
+    if (ctx.serveAudiencePage) {
+        // Read once: the files are compiled in and never change while the server runs.
+        struct Asset
+        {
+            QByteArray path;
+            QString resource;
+            QByteArray contentType;
+        };
+        const Asset assets[] = {
+            {"/", u":/audience/index.html"_s, "text/html; charset=utf-8"},
+            {"/vote", u":/audience/index.html"_s, "text/html; charset=utf-8"},
+            {"/audience.js", u":/audience/audience.js"_s, "text/javascript; charset=utf-8"},
+            {"/audience.css", u":/audience/audience.css"_s, "text/css; charset=utf-8"},
+        };
+        for (const Asset &asset : assets) {
+            QFile file(asset.resource);
+            const QByteArray bytes = file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+            const QByteArray etag =
+                '"' + QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex().left(16) + '"';
+            const QByteArray contentType = asset.contentType;
+            router.add(Method::Get, asset.path,
+                       [bytes, etag, contentType](const HttpRequest &request, const RequestContext &) {
+                           HttpResponse response = matchesEtag(request, etag)
+                                                       ? HttpResponse(304, {}, {})
+                                                       : HttpResponse(200, contentType, bytes);
+                           response.addHeader("ETag", etag);
+                           response.addHeader("Cache-Control", "no-cache");
+                           response.addHeader("X-Content-Type-Options", "nosniff");
+                           // Only its own scripts and styles; no framing (clickjacking a vote).
+                           response.addHeader("Content-Security-Policy",
+                                              "default-src 'self'; img-src 'self' data:; base-uri 'none'; "
+                                              "form-action 'none'; frame-ancestors 'none'");
+                           return std::optional(response);
+                       });
+        }
+    }
 
     // Audience pages and graphics on other origins may vote and read; nothing else.
     for (const char *path : {"/v1/votes", "/v1/session", "/v1/results", "/v1/results.csv"})

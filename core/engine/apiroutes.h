@@ -29,6 +29,8 @@ struct ApiContext
     std::function<void(const SessionDefinition &definition, const Http::ReplyTicket &ticket)> createSession;
     // The current session's vote log after a sequence number, answered through the ticket.
     std::function<void(qint64 afterSeq, qint64 limit, const Http::ReplyTicket &ticket)> voteLog;
+    // Serve the audience voting page at / and /vote (a setting: off when the show has its own app).
+    bool serveAudiencePage = true;
 };
 
 // The v1 route table (DESIGN.md §4).

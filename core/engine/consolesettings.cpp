@@ -21,6 +21,7 @@ constexpr auto kBatchWindow = "ingest/batchWindowMs";
 constexpr auto kExportFolder = "export/folder";
 constexpr auto kExportInterval = "export/intervalSeconds";
 constexpr auto kThemeScale = "display/themeScale";
+constexpr auto kAudiencePage = "network/audiencePage";
 
 QString key(const char *name)
 {
@@ -41,6 +42,7 @@ ConsoleSettings ConsoleSettings::load(const QSettings &settings)
     s.exportFolder = settings.value(key(kExportFolder), s.exportFolder).toString();
     s.exportIntervalSeconds = settings.value(key(kExportInterval), s.exportIntervalSeconds).toInt();
     s.themeScale = settings.value(key(kThemeScale), s.themeScale).toDouble();
+    s.audiencePage = settings.value(key(kAudiencePage), s.audiencePage).toBool();
     return s;
 }
 
@@ -56,6 +58,7 @@ void ConsoleSettings::save(QSettings &settings) const
     settings.setValue(key(kExportFolder), exportFolder);
     settings.setValue(key(kExportInterval), exportIntervalSeconds);
     settings.setValue(key(kThemeScale), themeScale);
+    settings.setValue(key(kAudiencePage), audiencePage);
     settings.sync();
 }
 
@@ -92,6 +95,7 @@ void ConsoleSettings::applyTo(Engine::Options *options) const
     options->queueCapacity = queueCapacity;
     options->batchSize = batchSize;
     options->batchWindowMs = batchWindowMs;
+    options->serveAudiencePage = audiencePage;
 }
 
 QString ConsoleSettings::effectiveExportFolder() const

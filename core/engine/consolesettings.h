@@ -20,7 +20,8 @@ struct ConsoleSettings
     int batchWindowMs = 0;
     QString exportFolder; // empty = Documents/votedesk
     int exportIntervalSeconds = 1;
-    double themeScale = 1.0; // console type size, for big screens and far viewers
+    double themeScale = 1.0;  // console type size, for big screens and far viewers
+    bool audiencePage = true; // serve the built-in voting page (off when the show has its own app)
 
     static ConsoleSettings load(const QSettings &settings);
     void save(QSettings &settings) const;

@@ -201,6 +201,7 @@ bool Engine::start(QString *error)
                 }));
         }});
 
+    m_api->serveAudiencePage = m_options.serveAudiencePage;
     Http::HttpServer::Options serverOptions;
     serverOptions.ioThreads = qMax(1, m_options.ioThreads);
     serverOptions.maxConnections = m_options.maxConnections;

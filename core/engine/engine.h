@@ -54,10 +54,11 @@ public:
         int batchWindowMs = 0;             // longest a group commit waits to fill; 0 = natural grouping
         int workersMin = 1;
         int workersMax = 2;
-        int ioThreads = 1;            // HTTP event loops (the app defaults to the number of cores)
-        int maxConnections = 10'000;  // more are answered 503 and closed
-        int headerTimeoutMs = 10'000; // a request must be complete this long after it began
-        int idleTimeoutMs = 60'000;   // an idle keep-alive connection is closed after this
+        int ioThreads = 1;             // HTTP event loops (the app defaults to the number of cores)
+        int maxConnections = 10'000;   // more are answered 503 and closed
+        int headerTimeoutMs = 10'000;  // a request must be complete this long after it began
+        int idleTimeoutMs = 60'000;    // an idle keep-alive connection is closed after this
+        bool serveAudiencePage = true; // GET / and /vote: the built-in voting page for phones
     };
 
     explicit Engine(Options options, const Clock &clock = SystemClock::instance(), QObject *parent = nullptr);

@@ -671,6 +671,32 @@ private Q_SLOTS:
         QCOMPARE(client.get(u"/v1/admin/votes?after=x"_s).status, 400);
     }
 
+    void servesTheAudiencePageUnlessTurnedOff()
+    {
+        {
+            auto engine = startEngine();
+            QVERIFY(engine);
+            HttpClient client(engine->port());
+            const auto page = client.get(u"/"_s);
+            QCOMPARE(page.status, 200);
+            QVERIFY(page.header("Content-Type").startsWith("text/html"));
+            QVERIFY(page.body.contains("/audience.js"));
+            QVERIFY(page.header("Content-Security-Policy").contains("frame-ancestors 'none'"));
+            QCOMPARE(client.get(u"/vote"_s).body, page.body);
+            QVERIFY(client.get(u"/audience.js"_s).header("Content-Type").startsWith("text/javascript"));
+            QCOMPARE(client.get(u"/"_s, {{"If-None-Match", page.header("ETag")}}).status, 304);
+        }
+        Engine::Options options;
+        options.databasePath = m_dir->filePath(u"votedesk.db"_s);
+        options.port = 0;
+        options.serveAudiencePage = false;
+        Engine engine(options);
+        QVERIFY(engine.start(nullptr));
+        HttpClient client(engine.port());
+        QCOMPARE(client.get(u"/"_s).status, 404);
+        QCOMPARE(client.get(u"/audience.js"_s).status, 404);
+    }
+
     void pipelinedVotesAreAnsweredInOrder()
     {
         auto engine = startEngine();

@@ -35,6 +35,7 @@ private Q_SLOTS:
         chosen.exportFolder = dir.filePath(u"feeds"_s);
         chosen.exportIntervalSeconds = 5;
         chosen.themeScale = 1.5;
+        chosen.audiencePage = false;
         {
             QSettings settings(file, QSettings::IniFormat);
             chosen.save(settings);
