@@ -9,9 +9,9 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 
 # Build and test dependencies (Debian bookworm).
 PACKAGES := build-essential cmake ninja-build pkg-config \
-            qt6-base-dev qt6-charts-dev libqt6sql6-sqlite libhttp-parser-dev libsqlite3-dev \
+            qt6-base-dev qt6-charts-dev libqt6sql6-sqlite libhttp-parser-dev libsqlite3-dev libqrencode-dev \
             fonts-dejavu-core xvfb xauth x11-utils clang-format dpkg-dev desktop-file-utils \
-            chromium nodejs
+            chromium nodejs zbar-tools
 
 # Benchmarks only (make bench).
 BENCH_PACKAGES := wrk nginx-light python3-locust nghttp2-client sqlite3 curl util-linux
