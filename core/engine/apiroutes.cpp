@@ -212,7 +212,7 @@ Http::Router buildApiRouter(const ApiContext &ctx)
         const QJsonObject object{{u"session"_s, gate->session.id},
                                  {u"title"_s, gate->session.title},
                                  {u"state"_s, windowStateName(gate->window.state)},
-                                 {u"policy"_s, votePolicyName(gate->session.policy)},
+                                 {u"policy"_s, gate->session.policyText()},
                                  {u"raw"_s, countsByKey(gate->session, snapshot.raw)},
                                  {u"exact"_s, countsByKey(gate->session, snapshot.exact)},
                                  {u"accepted"_s, snapshot.accepted},

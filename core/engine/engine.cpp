@@ -511,7 +511,7 @@ void Engine::switchSession(const SessionRecord &record, std::function<void(bool,
     marker.kind = IngestQueue::Marker::Kind::SwitchSession;
     marker.sessionId = record.definition.id;
     marker.optionCount = int(record.definition.options.size());
-    marker.policy = record.definition.policy;
+    marker.rule = record.definition.rule();
     m_queue.setAdmission(admission(), marker);
     publishGate();
 }

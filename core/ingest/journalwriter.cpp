@@ -157,7 +157,7 @@ JournalWriter::LoadResult JournalWriter::load()
         const SessionDefinition &session = result.current->definition;
         setSession(session);
         // The pool is not running yet: its ledgers are ours to fill.
-        m_pool.resetShards(session.id, int(session.options.size()), session.policy);
+        m_pool.resetShards(session.id, int(session.options.size()), session.rule());
         if (!replay(session.id, session, true, &result.error))
             return result;
         m_rejects->restore(m_store->loadCounters(currentId, &error));
@@ -174,7 +174,7 @@ bool JournalWriter::replay(qint64 sessionId, const SessionDefinition &session, b
 {
     // Every shard counting this session gets its voters back, in log order; the published
     // tally (when asked) is recounted with the same rule in one place.
-    Tally recount(sessionId, int(session.options.size()), session.policy);
+    Tally recount(sessionId, int(session.options.size()), session.rule());
     TallyCounts ignored(int(session.options.size()));
     qint64 unknown = 0;
     const bool ok = m_store->forEachVote(
@@ -447,7 +447,7 @@ void JournalWriter::recoverFromFailedCommit()
         }
         for (int s = 0; s < IngestQueue::ShardCount; ++s) {
             if (m_pool.shardSession(s) == sessionId)
-                m_pool.ledger(s).reset(session.policy);
+                m_pool.ledger(s).reset(session.rule());
         }
         QString error;
         if (!replay(sessionId, session, sessionId == m_session.id, &error))

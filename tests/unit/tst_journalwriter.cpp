@@ -101,7 +101,7 @@ struct Rig
         marker.kind = IngestQueue::Marker::Kind::SwitchSession;
         marker.sessionId = def.id;
         marker.optionCount = int(def.options.size());
-        marker.policy = def.policy;
+        marker.rule = def.rule();
         queue.setAdmission(openFor(def.id), marker);
     }
 
