@@ -319,7 +319,8 @@ void Engine::windowChangedTo(const QString &eventKind, const QString &detail,
                                      .addHeader("Retry-After", "2"));
         };
     }
-    m_writerQueue.push(m_writer->saveSession(currentRecord(), eventKind, detail, std::move(done)));
+    m_writerQueue.push(m_writer->saveSession(
+        currentRecord(), EventRow{0, m_session.id, m_clock.nowMs(), eventKind, detail, {}}, std::move(done)));
     publishGate();
     if (m_window.state() == WindowState::Closing) {
         // Every vote admitted before the close is ahead of this barrier in its shard.
@@ -484,7 +485,7 @@ void Engine::adminCreateSession(const SessionDefinition &definition, const Http:
     body.insert(u"state"_s, windowStateName(m_window.state()));
     const QByteArray json = QJsonDocument(body).toJson(QJsonDocument::Compact);
     m_writerQueue.push(
-        m_writer->saveSession(currentRecord(), {}, {}, [ticket, json](bool ok, const QString &problem) {
+        m_writer->saveSession(currentRecord(), EventRow{}, [ticket, json](bool ok, const QString &problem) {
             Http::sendReply(ticket, ok ? Http::HttpResponse::json(201, json)
                                        : Http::HttpResponse::jsonError(503, "storage_unavailable", problem)
                                              .addHeader("Retry-After", "2"));
