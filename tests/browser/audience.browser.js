@@ -74,7 +74,12 @@ async function main() {
     const page = await context.newPage();
     page.setDefaultTimeout(TIMEOUT_MS);
     const consoleErrors = [];
-    page.on('console', (message) => { if (message.type() === 'error') consoleErrors.push(message.text()); });
+    // A 404 not_published for /v1/results is an answer the page expects (results not out yet),
+    // which Chromium logs as a failed resource; anything else logged as an error fails the test.
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !/Failed to load resource: .* 404/.test(message.text()))
+        consoleErrors.push(message.text());
+    });
     page.on('pageerror', (error) => consoleErrors.push(String(error)));
 
     await page.goto(base + '/');
@@ -119,16 +124,25 @@ async function main() {
     if (closed.status !== 200) fail('lines not closed: ' + JSON.stringify(closed));
     await page.locator('#state', { hasText: 'Voting has closed' }).waitFor();
     if (!(await buttons.nth(0).isDisabled())) fail('choices must be disabled after the close');
+    // Results stay hidden until the operator publishes them (the session's default
+    // visibility is on_publish), then appear without a reload.
+    if (await page.locator('#results').isVisible()) fail('results shown before they were published');
     await page.screenshot({ path: path.join(shots, 'audience-4-closed.png') });
+    const published = await api(base, 'POST', '/v1/admin/window', { action: 'publish' });
+    if (published.status !== 200) fail('results not published: ' + JSON.stringify(published));
+    await page.locator('#results').waitFor({ state: 'visible' });
+    const firstRow = await page.locator('#result-rows li').first().textContent();
+    if (!/Aurora Lindqvist\s*100\.0 %/.test(firstRow)) fail('unexpected first result row: ' + firstRow);
+    await page.screenshot({ path: path.join(shots, 'audience-5-results.png') });
 
     // 320 px wide: nothing may overflow sideways.
     await page.setViewportSize({ width: 320, height: 640 });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     if (overflow > 0) fail(`the page is ${overflow}px wider than a 320px screen`);
-    await page.screenshot({ path: path.join(shots, 'audience-5-narrow.png') });
+    await page.screenshot({ path: path.join(shots, 'audience-6-narrow.png') });
 
     if (consoleErrors.length) fail('the page logged errors: ' + consoleErrors.join(' | '));
-    console.log('audience page: waiting, open, voted (receipt ' + receipt.slice(8) + '), changed vote, closed, 320px: OK');
+    console.log('audience page: waiting, open, voted (receipt ' + receipt.slice(8) + '), changed vote, closed, published, 320px: OK');
   } finally {
     if (browser) await browser.close();
     await new Promise((resolve) => {

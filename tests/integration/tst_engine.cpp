@@ -231,6 +231,14 @@ private Q_SLOTS:
         QCOMPARE(results.value(u"unique_voters"_s).toInteger(), 3);
         QCOMPARE(engine->tally()->uniqueVoters, 3);
 
+        // Nothing leaves the building before the operator publishes (visibility on_publish).
+        const auto unpublished = client.get(u"/v1/results.csv"_s);
+        QCOMPARE(unpublished.status, 404);
+        QCOMPARE(unpublished.json().value(u"error"_s).toString(), u"not_published"_s);
+        const auto published = client.admin(u"publish"_s);
+        QCOMPARE(published.status, 200);
+        QCOMPARE(published.json().value(u"version"_s).toInteger(), 1);
+
         // The broadcast CSV of the exact tally.
         const auto csv = client.get(u"/v1/results.csv"_s);
         QCOMPARE(csv.status, 200);
