@@ -134,7 +134,8 @@ Http::Router buildApiRouter(const ApiContext &ctx)
         const GateStatePtr gate = ctx.gate.load();
         QJsonObject object = QJsonDocument::fromJson(windowStatusJson(*gate, ctx.clock.nowMs())).object();
         const QJsonObject definition = gate->session.toJson();
-        for (const QString &key : {u"title"_s, u"question"_s, u"options"_s, u"policy"_s, u"visibility"_s})
+        for (const QString &key :
+             {u"title"_s, u"question"_s, u"options"_s, u"policy"_s, u"visibility"_s, u"voter_id"_s})
             object.insert(key, definition.value(key));
         object.insert(u"id"_s, gate->session.id);
         const PublishedViewPtr view = ctx.published.load();

@@ -188,6 +188,8 @@ int SessionDefinition::indexOf(const QString &key) const
 
 QString SessionDefinition::validate() const
 {
+    if (audienceVoterId != u"browser" && audienceVoterId != u"query" && audienceVoterId != u"code")
+        return u"voter_id must be browser, query or code"_s;
     if (title.trimmed().isEmpty())
         return u"title is empty"_s;
     if (title.size() > 200)
@@ -236,7 +238,8 @@ QJsonObject SessionDefinition::toJson() const
                      {u"policy"_s, policyText()},
                      {u"option_cap"_s, optionCap},
                      {u"visibility"_s, resultsVisibilityName(visibility)},
-                     {u"auto_publish"_s, autoPublish}};
+                     {u"auto_publish"_s, autoPublish},
+                     {u"voter_id"_s, audienceVoterId}};
     if (id != 0)
         json.insert(u"id"_s, id);
     return json;
@@ -325,6 +328,12 @@ bool SessionDefinition::fromJson(const QJsonObject &json, SessionDefinition *out
         return fail(u"auto_publish must be true or false"_s);
     else
         def.autoPublish = autoPublish.toBool();
+    const QJsonValue voterId = json.value(u"voter_id"_s);
+    if (!voterId.isUndefined()) {
+        if (!voterId.isString())
+            return fail(u"voter_id must be browser, query or code"_s);
+        def.audienceVoterId = voterId.toString();
+    }
     const QString problem = def.validate();
     if (!problem.isEmpty())
         return fail(problem);

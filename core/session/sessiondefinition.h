@@ -95,6 +95,10 @@ struct SessionDefinition
     // publish. Defaults to on for live and after_close, off for on_publish. Persisted with
     // the session; the operator may toggle it.
     bool autoPublish = false;
+    // How the audience page identifies a voter: "browser" (an id kept in the phone's browser),
+    // "query" (the show's link carries ?voter=...), or "code" (the voter types a code the show
+    // handed out). Only the built-in page reads it; apps send their own ids.
+    QString audienceVoterId = QStringLiteral("browser");
 
     CountingRule rule() const { return CountingRule(policy, voteCap, optionCap); }
     QString policyText() const { return rule().policyName(); } // "capped:20"
@@ -110,7 +114,7 @@ struct SessionDefinition
     // JSON form used by the admin API and the store (snake_case keys):
     // {"id":1,"title":…,"question":…,"options":[{"key":…,"label":…,"colour":…}],
     //  "window_seconds":120,"late_tolerance_ms":0,"policy":"last_wins"|"capped:20",
-    //  "option_cap":0,"visibility":"on_publish","auto_publish":false}
+    //  "option_cap":0,"visibility":"on_publish","auto_publish":false,"voter_id":"browser"}
     QJsonObject toJson() const;
     // Parses and validates; on failure returns false and sets *error to a message that
     // names the field. Missing colours get defaults from a broadcast-safe palette.

@@ -141,8 +141,31 @@ async function main() {
     if (overflow > 0) fail(`the page is ${overflow}px wider than a 320px screen`);
     await page.screenshot({ path: path.join(shots, 'audience-6-narrow.png') });
 
+    // A session that hands out voting codes: the page asks for one and votes with it.
+    const coded = await api(base, 'POST', '/v1/admin/sessions', {
+      title: 'Jury room', question: 'Best newcomer?', window_seconds: 600, voter_id: 'code',
+      options: [{ key: 'X', label: 'Xiomara' }, { key: 'Y', label: 'Yusuf' }],
+    });
+    if (coded.status !== 201) fail('code session not created: ' + JSON.stringify(coded));
+    await api(base, 'POST', '/v1/admin/window', { action: 'open' });
+    const fresh = await browser.newContext({ viewport: { width: 390, height: 844 } });
+    const codePage = await fresh.newPage();
+    codePage.setDefaultTimeout(TIMEOUT_MS);
+    await codePage.goto(base + '/');
+    await codePage.getByRole('heading', { name: 'Best newcomer?' }).waitFor();
+    await codePage.locator('#code-form').waitFor({ state: 'visible' });
+    if (!(await codePage.getByRole('button', { name: 'Vote for Yusuf' }).isDisabled()))
+      fail('choices must wait for a voting code');
+    await codePage.getByLabel('Your voting code').fill('TICKET-0042');
+    await codePage.getByRole('button', { name: 'Use this code' }).click();
+    await codePage.getByRole('button', { name: 'Vote for Yusuf' }).click();
+    await codePage.locator('#message', { hasText: 'Vote received' }).waitFor();
+    await codePage.screenshot({ path: path.join(shots, 'audience-7-code.png') });
+    const log = await fetch(base + '/v1/admin/votes').then((r) => r.text());
+    if (!/\r\n\d+,TICKET-0042,Y,/.test(log)) fail('the vote was not stored under the typed code: ' + log);
+
     if (consoleErrors.length) fail('the page logged errors: ' + consoleErrors.join(' | '));
-    console.log('audience page: waiting, open, voted (receipt ' + receipt.slice(8) + '), changed vote, closed, published, 320px: OK');
+    console.log('audience page: waiting, open, voted (receipt ' + receipt.slice(8) + '), changed vote, closed, published, 320px, voting code: OK');
   } finally {
     if (browser) await browser.close();
     await new Promise((resolve) => {

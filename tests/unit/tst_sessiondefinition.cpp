@@ -105,6 +105,7 @@ private Q_SLOTS:
     void indexOf_data();
     void indexOf();
     void demo();
+    void audienceVoterIdMode();
 };
 
 void TestSessionDefinition::policyNames()
@@ -623,6 +624,28 @@ void TestSessionDefinition::demo()
     QCOMPARE(colours.size(), 4);
     QCOMPARE(def.policy, VotePolicy::LastWins);
     QCOMPARE(def.id, 0);
+}
+
+void TestSessionDefinition::audienceVoterIdMode()
+{
+    SessionDefinition def = SessionDefinition::demo();
+    QCOMPARE(def.audienceVoterId, u"browser"_s);
+    QCOMPARE(def.toJson().value(u"voter_id"_s).toString(), u"browser"_s);
+    QJsonObject json = def.toJson();
+    for (const QString &mode : {u"browser"_s, u"query"_s, u"code"_s}) {
+        json.insert(u"voter_id"_s, mode);
+        SessionDefinition parsed;
+        QString error;
+        QVERIFY2(SessionDefinition::fromJson(json, &parsed, &error), qPrintable(error));
+        QCOMPARE(parsed.audienceVoterId, mode);
+    }
+    json.insert(u"voter_id"_s, u"phone"_s);
+    SessionDefinition refused;
+    QString error;
+    QVERIFY(!SessionDefinition::fromJson(json, &refused, &error));
+    QVERIFY2(error.contains(u"voter_id"_s), qPrintable(error));
+    json.insert(u"voter_id"_s, 3);
+    QVERIFY(!SessionDefinition::fromJson(json, &refused, &error));
 }
 
 QTEST_APPLESS_MAIN(TestSessionDefinition)
