@@ -57,6 +57,8 @@ int runEngine(QCoreApplication &app, const CommandLine &commandLine, bool withWi
     std::unique_ptr<MainWindow> window;
     if (withWindow) {
         window = std::make_unique<MainWindow>(engine);
+        QObject::connect(&engine, &Engine::storageError, window.get(), &MainWindow::showStorageAlert);
+        QObject::connect(&engine, &Engine::storageRecovered, window.get(), &MainWindow::clearStorageAlert);
         window->show();
     }
     const int code = app.exec();
