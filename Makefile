@@ -32,9 +32,8 @@ FUZZ_HARNESSES    := requestparser votevalidator sessiondefinition
 PIPELINE_TESTS    := tst_ingestqueue tst_writerqueue tst_workerpool tst_orchestrator tst_journalwriter \
                      tst_engine tst_storagefaults
 SANITIZER_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
-                     LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
                      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-                     TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp:halt_on_error=1:second_deadlock_stack=1
+                     TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp:ignore_noninstrumented_modules=1:halt_on_error=1:second_deadlock_stack=1:die_after_fork=0
 
 .PHONY: all deps bench-deps configure build run test test-plain test-asan test-tsan fuzz-build fuzz-short \
         fuzz-long fuzz-run bench format format-check clean
@@ -84,7 +83,7 @@ test-asan: deps
 test-tsan: deps
 	cmake -S . -B $(TSAN_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DVOTEDESK_SANITIZE=thread
 	cmake --build $(TSAN_DIR) --parallel $(JOBS) --target $(PIPELINE_TESTS)
-	cd $(TSAN_DIR) && $(SANITIZER_ENV) ctest --output-on-failure --timeout 600 -j $(JOBS) -L pipeline
+	cd $(TSAN_DIR) && $(SANITIZER_ENV) QT_NO_GLIB=1 ctest --output-on-failure --timeout 600 -j $(JOBS) -L pipeline
 
 fuzz-build: deps
 	cmake -S . -B $(FUZZ_DIR) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14 \

@@ -6,9 +6,8 @@
 #   -DVOTEDESK_FUZZ=ON (clang)              core and the libFuzzer harnesses of tests/fuzz,
 #                                           with ASan + UBSan
 #
-# Qt itself is not instrumented. ASan and UBSan need nothing from it; TSan sees Qt's
-# synchronisation only where it is inline (atomics in headers), which is why the pipeline's
-# crossings use std:: primitives (tests/tsan.supp lists what is left, with reasons).
+# Qt itself is not instrumented. ASan and UBSan need nothing from it; for TSan see
+# tests/tsan.supp (the Makefile's TSAN_OPTIONS and why one suppression is needed).
 set(VOTEDESK_SANITIZE "" CACHE STRING "Sanitizers for every target: address,undefined or thread (empty: none)")
 option(VOTEDESK_FUZZ "Build core and the libFuzzer harnesses only (clang; ASan + UBSan)" OFF)
 
