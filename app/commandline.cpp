@@ -103,8 +103,18 @@ CommandLine CommandLine::parse(const QStringList &arguments, const ConsoleSettin
     const QCommandLineOption noAudiencePage(
         u"no-audience-page"_s, u"Do not serve the built-in voting page at / (the show has its own "
                                u"app)."_s);
+    const QCommandLineOption headerTimeout(
+        u"header-timeout-ms"_s,
+        u"A request must be complete this long after its first byte, else 408 and close "
+        u"(slow clients; default 10000, 0 = never)."_s,
+        u"ms"_s, u"10000"_s);
+    const QCommandLineOption idleTimeout(
+        u"idle-timeout-ms"_s,
+        u"An idle keep-alive connection is closed after this long (default 60000, 0 = never)."_s, u"ms"_s,
+        u"60000"_s);
     parser.addOptions({headless, port, bind, db, durability, queueCapacity, batchSize, batchWindow,
-                       workersMin, workersMax, ioThreads, maxConnections, noAudiencePage});
+                       workersMin, workersMax, ioThreads, maxConnections, noAudiencePage, headerTimeout,
+                       idleTimeout});
 
     if (!parser.parse(arguments)) {
         printError(parser.errorText() + u"\nTry votedesk --help."_s);
@@ -196,6 +206,18 @@ CommandLine CommandLine::parse(const QStringList &arguments, const ConsoleSettin
     }
     result.engine.maxConnections = int(value);
     result.engine.serveAudiencePage = defaults.audiencePage && !parser.isSet(noAudiencePage);
+    if (!parseCount(parser.value(headerTimeout), 0, 3'600'000, &value)) {
+        printError(u"--header-timeout-ms must be a number from 0 to 3600000"_s);
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    result.engine.headerTimeoutMs = int(value);
+    if (!parseCount(parser.value(idleTimeout), 0, 86'400'000, &value)) {
+        printError(u"--idle-timeout-ms must be a number from 0 to 86400000"_s);
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    result.engine.idleTimeoutMs = int(value);
     *outcome = Outcome::Run;
     return result;
 }

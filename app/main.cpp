@@ -1,5 +1,6 @@
 #include <cstdio>
 #include <memory>
+#include <sys/resource.h>
 
 #include <QApplication>
 #include <QCoreApplication>
@@ -16,6 +17,20 @@
 using namespace Qt::Literals::StringLiterals;
 
 namespace {
+// Every client connection is a descriptor, and the default soft limit (1024) is far below
+// what an audience brings (--max-connections defaults to 10000). The hard limit is ours to
+// take; if it is low too, connections beyond it are refused by accept() and counted, and
+// the server goes on.
+void raiseOpenFileLimit()
+{
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
+            std::perror("votedesk: cannot raise the open file limit");
+    }
+}
+
 int runEngine(QCoreApplication &app, const CommandLine &commandLine, bool withWindow)
 {
     Engine engine(commandLine.engine);
@@ -37,10 +52,14 @@ int runEngine(QCoreApplication &app, const CommandLine &commandLine, bool withWi
     QObject::connect(&engine, &Engine::storageError, &app, [](const QString &message) {
         std::fprintf(stderr, "votedesk: storage error: %s\n", qPrintable(message));
     });
+    QObject::connect(&engine, &Engine::storageRecovered, &app,
+                     [] { std::fprintf(stderr, "votedesk: the store takes writes again\n"); });
 
     std::unique_ptr<MainWindow> window;
     if (withWindow) {
         window = std::make_unique<MainWindow>(engine);
+        QObject::connect(&engine, &Engine::storageError, window.get(), &MainWindow::showStorageAlert);
+        QObject::connect(&engine, &Engine::storageRecovered, window.get(), &MainWindow::clearStorageAlert);
         window->show();
     }
     const int code = app.exec();
@@ -66,6 +85,7 @@ ConsoleSettings savedSettings()
 
 int main(int argc, char *argv[])
 {
+    raiseOpenFileLimit();
     QCoreApplication::setApplicationName(u"votedesk"_s);
     QCoreApplication::setApplicationVersion(QStringLiteral(VOTEDESK_VERSION));
 

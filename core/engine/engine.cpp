@@ -111,6 +111,10 @@ bool Engine::start(QString *error)
         QMetaObject::invokeMethod(
             this, [this, message] { Q_EMIT storageError(message); }, Qt::QueuedConnection);
     });
+    m_writer->setStorageRecoveredHandler([this] {
+        QMetaObject::invokeMethod(
+            this, [this] { Q_EMIT storageRecovered(); }, Qt::QueuedConnection);
+    });
     JournalWriter::LoadResult loaded = m_writer->start();
     if (!loaded.ok) {
         m_writer.reset();
@@ -177,6 +181,8 @@ bool Engine::start(QString *error)
                  v(c.connectionsRefused)},
                 {"votedesk_http_request_timeouts_total", "counter", "Requests not complete in time (408)",
                  v(c.requestTimeouts)},
+                {"votedesk_http_idle_timeouts_total", "counter", "Connections closed after --idle-timeout-ms",
+                 v(c.idleTimeouts)},
             };
         },
         // Crossing: admin actions come from an I/O thread and run on the engine's thread.

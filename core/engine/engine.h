@@ -133,6 +133,9 @@ public:
 Q_SIGNALS:
     // A commit failed: votes are being answered 503 storage_unavailable. For the alert strip.
     void storageError(const QString &message);
+    // The store takes writes again after storageError (space freed, file system writable):
+    // votes are accepted again without anyone stepping in. For clearing the alert.
+    void storageRecovered();
 
 private:
     enum class Action

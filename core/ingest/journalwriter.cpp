@@ -20,6 +20,9 @@ namespace {
 constexpr qint64 kCounterSaveIntervalMs = 500;
 // How long the writer waits for work before it looks at the counters again.
 constexpr int kIdleWaitMs = 200;
+// After a failed write, how often the writer tries a small durable write to learn whether the
+// store takes writes again (space freed, file system remounted).
+constexpr qint64 kStorageProbeIntervalMs = 1000;
 
 Http::HttpResponse acceptedResponse(qint64 sessionId, qint64 seq)
 {
@@ -50,6 +53,7 @@ JournalWriter::JournalWriter(Config config, IngestQueue &ingest, WriterQueue &qu
     , m_snapshots(snapshots)
     , m_metrics(metrics)
     , m_clock(clock)
+    , m_crashPlan(FaultInjection::crashPlanFromEnvironment())
     , m_rejects(std::make_shared<RejectCounters>())
 {
     // A worker's batch is never split, so it must not be larger than a group commit.
@@ -64,6 +68,11 @@ JournalWriter::~JournalWriter()
 void JournalWriter::setStorageErrorHandler(StorageErrorHandler handler)
 {
     m_onStorageError = std::move(handler);
+}
+
+void JournalWriter::setStorageRecoveredHandler(StorageRecoveredHandler handler)
+{
+    m_onStorageRecovered = std::move(handler);
 }
 
 JournalWriter::LoadResult JournalWriter::start()
@@ -113,10 +122,63 @@ void JournalWriter::run(std::promise<LoadResult> *loaded)
             process(items);
         }
         persistCounters(false);
+        probeStorage();
     }
     persistCounters(true);
+    if (Q_UNLIKELY(m_crashPlan.point == FaultInjection::CrashPoint::Closing))
+        FaultInjection::enterClosing(); // dies in the checkpoint that closing runs
     m_store->close();
     m_store.reset();
+    if (Q_UNLIKELY(m_crashPlan.point == FaultInjection::CrashPoint::Closing))
+        FaultInjection::crash("closing: after the store closed (there was nothing to checkpoint)");
+}
+
+void JournalWriter::crashTestHook(FaultInjection::CrashPoint at)
+{
+    if (m_crashPlan.point != at)
+        return;
+    if (at == FaultInjection::CrashPoint::BeforeCommit && ++m_crashTestCommits == m_crashPlan.count)
+        FaultInjection::crash("before a group commit");
+    if (at == FaultInjection::CrashPoint::AfterCommit && ++m_crashTestCommits == m_crashPlan.count)
+        FaultInjection::crash("after a group commit, before its answers");
+}
+
+void JournalWriter::storageFailed(const QString &error)
+{
+    // New votes are refused at the edge from now on (VoteHandler reads storageHealthy) until a
+    // write succeeds again: no vote waits in the pipeline for a commit that cannot happen, and
+    // the ledgers are rebuilt once per failure, not once per vote.
+    m_metrics.storageHealthy.store(false, std::memory_order_relaxed);
+    if (!m_storageFailed)
+        m_sinceProbe.start();
+    m_storageFailed = true;
+    if (m_onStorageError)
+        m_onStorageError(error);
+}
+
+void JournalWriter::storageWorks()
+{
+    if (!m_storageFailed)
+        return;
+    m_storageFailed = false;
+    m_metrics.storageHealthy.store(true, std::memory_order_relaxed);
+    qCInfo(lcJournal) << "the store takes writes again; votes are accepted";
+    if (m_onStorageRecovered)
+        m_onStorageRecovered();
+}
+
+void JournalWriter::probeStorage()
+{
+    // While the store fails, new votes are refused at the edge, so no commit would ever find
+    // out that space came back; and /readyz keeps load balancers away meanwhile. So the writer
+    // tries one small durable write itself, once a second: rewriting the current-session
+    // marker with the value it has is one WAL frame and one sync, the path of a vote commit.
+    if (!m_storageFailed || m_session.id == 0 || m_sinceProbe.elapsed() < kStorageProbeIntervalMs)
+        return;
+    m_sinceProbe.start();
+    QString error;
+    if (m_store->setCurrentSessionId(m_session.id, &error))
+        storageWorks();
 }
 
 void JournalWriter::setSession(const SessionDefinition &session)
@@ -536,6 +598,8 @@ bool JournalWriter::commit(std::vector<WorkBatch> &batches)
                                 m_optionKeys[vote.optionIndex], vote.receivedAtMs});
             }
         }
+        if (Q_UNLIKELY(m_crashPlan.point != FaultInjection::CrashPoint::None))
+            crashTestHook(FaultInjection::CrashPoint::BeforeCommit);
         const qint64 startNs = steadyNowNs();
         QString error;
         const bool ok = m_store->appendVotes(rows, &error);
@@ -543,12 +607,14 @@ bool JournalWriter::commit(std::vector<WorkBatch> &batches)
         m_metrics.recordCommit(qint64(rows.size()), (doneNs - startNs) / 1000, ok);
         if (!ok) {
             qCCritical(lcJournal) << "commit failed:" << error;
+            storageFailed(error); // before the 503s go out: a client that retries finds the edge closed
             refuse(storable, RejectReason::StorageUnavailable, replies);
             Http::sendReplies(std::move(replies));
-            if (m_onStorageError)
-                m_onStorageError(error);
             return false; // the caller recovers (recoverFromFailedCommit) once it may
         }
+        if (Q_UNLIKELY(m_crashPlan.point != FaultInjection::CrashPoint::None))
+            crashTestHook(FaultInjection::CrashPoint::AfterCommit);
+        storageWorks();
         m_nextSeq += qint64(rows.size());
         for (const WorkBatch &batch : storable)
             m_counts.add(batch.delta);
@@ -645,10 +711,11 @@ void JournalWriter::persistCounters(bool force)
     if (!force && m_sinceCountersSaved.isValid() && m_sinceCountersSaved.elapsed() < kCounterSaveIntervalMs)
         return;
     QString error;
-    if (m_store->saveCounters(m_session.id, m_rejects->byCode(), &error)) {
+    // Restarted on failure too: a store that refuses writes is retried at the same pace, not
+    // once per loop with a warning each time.
+    m_sinceCountersSaved.start();
+    if (m_store->saveCounters(m_session.id, m_rejects->byCode(), &error))
         m_persistedRejectTotal = total;
-        m_sinceCountersSaved.start();
-    } else {
+    else
         qCWarning(lcJournal) << error;
-    }
 }

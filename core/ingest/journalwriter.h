@@ -15,6 +15,7 @@
 #include "metrics/metrics.h"
 #include "metrics/rejectreason.h"
 #include "session/clock.h"
+#include "store/faultinjection.h"
 #include "store/votestore.h"
 #include "tally/tally.h"
 #include "tally/tallysnapshot.h"
@@ -102,6 +103,8 @@ public:
     using Completion = std::function<void(bool ok, const QString &error)>;
     // Called on the writer thread when a commit fails (the engine raises an alert).
     using StorageErrorHandler = std::function<void(const QString &error)>;
+    // Called on the writer thread when the store takes writes again after a failure.
+    using StorageRecoveredHandler = std::function<void()>;
 
     JournalWriter(Config config, IngestQueue &ingest, WriterQueue &queue, WorkerPool &pool,
                   SnapshotBox &snapshots, Metrics &metrics, const Clock &clock);
@@ -109,7 +112,8 @@ public:
     JournalWriter(const JournalWriter &) = delete;
     JournalWriter &operator=(const JournalWriter &) = delete;
 
-    void setStorageErrorHandler(StorageErrorHandler handler); // before start()
+    void setStorageErrorHandler(StorageErrorHandler handler);         // before start()
+    void setStorageRecoveredHandler(StorageRecoveredHandler handler); // before start()
 
     // Starts the thread, opens the store there, loads the current session and replays its
     // vote log into the workers' ledgers and the published tally. Blocks until that is done
@@ -171,6 +175,10 @@ private:
     void refuse(std::vector<WorkBatch> &batches, RejectReason reason,
                 std::vector<Http::PendingReply> &replies);
     void recoverFromFailedCommit();
+    void storageFailed(const QString &error);
+    void storageWorks();
+    void probeStorage();
+    void crashTestHook(FaultInjection::CrashPoint at);
     void setSession(const SessionDefinition &session);
     void publishSnapshot();
     void persistCounters(bool force);
@@ -183,6 +191,9 @@ private:
     Metrics &m_metrics;
     const Clock &m_clock;
     StorageErrorHandler m_onStorageError;
+    StorageRecoveredHandler m_onStorageRecovered;
+    // Test hook, read once from the environment (FaultInjection): CrashPoint::None in production.
+    const FaultInjection::CrashPlan m_crashPlan;
     QThread *m_thread = nullptr;
 
     // Writer thread only, from here on.
@@ -194,6 +205,9 @@ private:
     std::shared_ptr<RejectCounters> m_rejects;
     qint64 m_persistedRejectTotal = -1;
     QElapsedTimer m_sinceCountersSaved; // monotonic: the injected clock may stand still in tests
+    bool m_storageFailed = false;       // the last write to the store failed; probing until one works
+    QElapsedTimer m_sinceProbe;
+    int m_crashTestCommits = 0;
     qint64 m_nextSeq = 1;
     struct PendingBarrier
     {

@@ -8,6 +8,8 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 
+#include "store/faultinjection.h"
+
 using namespace Qt::Literals::StringLiterals;
 
 // A prepared statement for the cold paths (sessions, counters, events): finalised when it
@@ -124,6 +126,14 @@ bool SqliteStore::open(QString *error)
         !migrate(error)) {
         close();
         return false;
+    }
+    // Test hook (FaultInjection, crash point "checkpoint"): checkpoints often enough for a
+    // short test to be killed in the middle of one.
+    if (const int pages = FaultInjection::walAutocheckpointPages(); pages > 0) {
+        if (!exec(QByteArray("PRAGMA wal_autocheckpoint=" + QByteArray::number(pages)).constData(), error)) {
+            close();
+            return false;
+        }
     }
 
     const bool prepared =

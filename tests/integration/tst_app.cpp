@@ -91,7 +91,8 @@ private Q_SLOTS:
         QVERIFY(process.waitForFinished(10'000));
         QCOMPARE(process.exitCode(), 0);
         const QString help = QString::fromUtf8(process.readAllStandardOutput());
-        for (const QString &option : {u"--port"_s, u"--bind"_s, u"--db"_s, u"--headless"_s, u"--version"_s})
+        for (const QString &option : {u"--port"_s, u"--bind"_s, u"--db"_s, u"--headless"_s, u"--version"_s,
+                                      u"--header-timeout-ms"_s, u"--idle-timeout-ms"_s})
             QVERIFY2(help.contains(option), qPrintable(option));
     }
 
@@ -137,6 +138,10 @@ private Q_SLOTS:
         QTest::newRow("port too big") << QStringList{u"--headless"_s, u"--port"_s, u"70000"_s} << u"--port"_s;
         QTest::newRow("bind not an address")
             << QStringList{u"--headless"_s, u"--bind"_s, u"nowhere"_s} << u"--bind"_s;
+        QTest::newRow("header timeout not a number")
+            << QStringList{u"--headless"_s, u"--header-timeout-ms"_s, u"soon"_s} << u"--header-timeout-ms"_s;
+        QTest::newRow("idle timeout negative")
+            << QStringList{u"--headless"_s, u"--idle-timeout-ms"_s, u"-1"_s} << u"--idle-timeout-ms"_s;
         QTest::newRow("unknown option") << QStringList{u"--headless"_s, u"--frobnicate"_s} << u"frobnicate"_s;
     }
 
