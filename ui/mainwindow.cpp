@@ -9,6 +9,7 @@
 #include <QFrame>
 #include <QGuiApplication>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -95,9 +96,17 @@ MainWindow::MainWindow(ConsoleBackend &backend, QWidget *parent)
     body->addWidget(buildLeftColumn(central), 0);
     body->addWidget(right, 1);
 
+    m_storageAlert = new QLabel(central);
+    m_storageAlert->setObjectName(u"storageAlert"_s);
+    m_storageAlert->setWordWrap(true);
+    m_storageAlert->setStyleSheet(
+        u"QLabel { background: #b00020; color: white; font-weight: bold; padding: 8px 12px; }"_s);
+    m_storageAlert->hide();
+
     auto *layout = new QVBoxLayout(central);
     layout->setContentsMargins(20, 12, 20, 8);
     layout->setSpacing(8);
+    layout->addWidget(m_storageAlert);
     layout->addWidget(m_header);
     layout->addWidget(makeSeparator(central));
     layout->addLayout(body, 1);
@@ -187,6 +196,20 @@ void MainWindow::buildMenus()
         else
             lines->addSeparator();
     }
+}
+
+void MainWindow::showStorageAlert(const QString &message)
+{
+    m_storageAlert->setText(tr("Votes cannot be stored: they are refused (503) until the store takes "
+                               "writes again, which is checked every second.\n%1")
+                                .arg(message));
+    m_storageAlert->show();
+}
+
+void MainWindow::clearStorageAlert()
+{
+    m_storageAlert->hide();
+    statusBar()->showMessage(tr("The store takes writes again; votes are accepted."), 15'000);
 }
 
 void MainWindow::refresh()

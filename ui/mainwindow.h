@@ -14,6 +14,7 @@ class CountersPanel;
 class FrameStats;
 class PipelineGraphs;
 class QAction;
+class QLabel;
 class QPushButton;
 class QTimer;
 class ResultsChart;
@@ -48,6 +49,11 @@ public:
 public Q_SLOTS:
     // Pulls the backend's state now instead of at the next tick.
     void refresh();
+    // The red strip over the console while votes cannot be stored (Engine::storageError):
+    // the operator must know at once that the audience is being turned away. Cleared when the
+    // store takes writes again (Engine::storageRecovered).
+    void showStorageAlert(const QString &message);
+    void clearStorageAlert();
 
 protected:
     bool event(QEvent *event) override;
@@ -86,4 +92,5 @@ private:
     QPushButton *m_exportButton = nullptr;
     QAction *m_exportAction = nullptr;
     ShortcutGuard *m_shortcutGuard = nullptr;
+    QLabel *m_storageAlert = nullptr;
 };
