@@ -4,6 +4,7 @@
 #include <QObject>
 #include <QString>
 
+#include "engine/consoleevent.h"
 #include "engine/finalization.h"
 #include "export/publishedresults.h"
 #include "metrics/metricssampler.h"
@@ -51,6 +52,15 @@ public:
     virtual TallySnapshotPtr tally() const = 0; // never null
     virtual SessionCounters counters() const = 0;
     virtual QString ingestUrl() const = 0; // e.g. http://127.0.0.1:8080/v1/votes
+    // The built-in audience page (http://host:port/vote); empty when it is not served.
+    virtual QString audienceUrl() const { return {}; }
+    // The event log of this run newer than `seq` (0: all kept), oldest first: operator actions
+    // and alerts, each also stored with the session. Polled with the other getters.
+    virtual QList<ConsoleEvent> eventsSince(qint64 seq) const
+    {
+        Q_UNUSED(seq);
+        return {};
+    }
     // The last ten minutes of per-second pipeline figures (throughput, queue, latency), oldest
     // first, for the console's graphs. Empty where there is no pipeline (a fake in tests).
     virtual QList<SecondSample> metricsSeries() const { return {}; }

@@ -9,6 +9,7 @@
 #include <QLockFile>
 #include <QTimer>
 
+#include "engine/alertmonitor.h"
 #include "engine/consolebackend.h"
 #include "engine/finalization.h"
 #include "engine/publishing.h"
@@ -98,6 +99,8 @@ public:
     bool setAutoPublish(bool on, QString *error) override;
     void requestAuditLog() override;
     bool replayPolicy(const QString &policy, int optionCap, QString *error) override;
+    QList<ConsoleEvent> eventsSince(qint64 seq) const override;
+    QString audienceUrl() const override;
 
     // Creates a session from a validated definition and makes it current. Refused while the
     // current session's lines are open or closing, or while it is being finalized.
@@ -133,6 +136,8 @@ public:
     int activeWorkers() const;
     // One orchestrator step (a 100 ms timer calls it; tests may call it).
     void orchestrate();
+    // One step of the alert rules (the 1 s sampler timer calls it; tests may call it).
+    void checkAlerts();
 
 Q_SIGNALS:
     // A commit failed: votes are being answered 503 storage_unavailable. For the alert strip.
@@ -200,6 +205,10 @@ private:
                        const QString &actor);
     void armDeadlineTimer();
     SessionRecord currentRecord() const;
+    // The event log: noteEvent keeps a line that is stored with its action; raiseAlert keeps
+    // and stores one (append-only events table).
+    void noteEvent(const EventRow &event);
+    void raiseAlert(const QString &kind, const QString &detail);
 
     const Options m_options;
     const Clock &m_clock;
@@ -241,4 +250,10 @@ private:
     PublishedResultsPtr m_published; // the picture on air (what m_publishedBox serves); null: none
     quint64 m_publishVersion = 0;    // of m_published; restored from the store
     bool m_finalizing = false;       // a certification is with the writer
+
+    static constexpr qsizetype MaxEventsKept = 2000;
+    AlertMonitor m_alertMonitor;
+    QList<ConsoleEvent> m_events; // this run's event log, oldest first
+    qint64 m_nextEventSeq = 1;
+    QString m_lastStorageError;
 };
