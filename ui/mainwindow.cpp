@@ -15,22 +15,30 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QScreen>
+#include <QSettings>
 #include <QSplitter>
 #include <QStandardPaths>
 #include <QStatusBar>
 #include <QTimer>
 #include <QVBoxLayout>
 
+#include "alertsstrip.h"
+#include "audiencepanel.h"
 #include "closingestimate.h"
 #include "countdownwidget.h"
 #include "counterspanel.h"
 #include "engine/consolebackend.h"
+#include "engine/consolesettings.h"
+#include "eventlogdialog.h"
 #include "export/csvwriter.h"
 #include "export/resulttable.h"
 #include "framestats.h"
 #include "pipelinegraphs.h"
+#include "replaydialog.h"
 #include "resultschart.h"
+#include "resultscontrols.h"
 #include "sessionheader.h"
+#include "settingsdialog.h"
 #include "shortcutguard.h"
 #include "totalspanel.h"
 #include "windowcontrols.h"
@@ -77,11 +85,24 @@ MainWindow::MainWindow(ConsoleBackend &backend, QWidget *parent)
     topLayout->setContentsMargins(0, 0, 0, 0);
     topLayout->setSpacing(20);
     topLayout->addWidget(m_chart, 1);
-    topLayout->addWidget(m_counters, 0);
+    // Beside the results: why votes were refused, and under it where the studio audience
+    // votes (the QR code for the floor screen).
+    m_audience = new AudiencePanel(top);
+    m_audience->setObjectName(u"audiencePanel"_s);
+    connect(m_audience, &AudiencePanel::audienceUrlCopied, this, [this](const QString &url) {
+        statusBar()->showMessage(tr("Copied %1 to the clipboard").arg(url), 5'000);
+    });
+    auto *side = new QWidget(top);
+    auto *sideLayout = new QVBoxLayout(side);
+    sideLayout->setContentsMargins(0, 0, 0, 0);
+    sideLayout->setSpacing(12);
+    sideLayout->addWidget(m_counters, 1);
+    sideLayout->addWidget(m_audience, 0);
+    topLayout->addWidget(side, 0);
     // Narrower on a small screen (the captions elide, the counts never), never wider than
     // its content needs on a large one: the results get the rest.
-    m_counters->setMinimumWidth(230);
-    m_counters->setMaximumWidth(320);
+    side->setMinimumWidth(230);
+    side->setMaximumWidth(320);
 
     auto *right = new QSplitter(Qt::Vertical, central);
     right->setObjectName(u"consoleSplitter"_s);
@@ -118,11 +139,19 @@ MainWindow::MainWindow(ConsoleBackend &backend, QWidget *parent)
     m_exportButton->setObjectName(u"exportCsvButton"_s);
     m_exportButton->setFocusPolicy(Qt::NoFocus);
     connect(m_exportButton, &QPushButton::clicked, this, &MainWindow::exportCsvInteractively);
+    // What is on air, beside it: like a recorder's status, always there, never in the way.
+    statusBar()->addPermanentWidget(m_results->statusLabel());
     statusBar()->addPermanentWidget(m_exportButton);
     buildMenus();
+    // The alerts strip in the menu bar's empty right half: seen at a glance at the top of the
+    // screen, and not a pixel of height taken from the clock, the chart or the graphs.
+    m_alerts = new AlertsStrip(this);
+    m_alerts->setObjectName(u"alertsStrip"_s);
+    connect(m_alerts, &AlertsStrip::eventLogRequested, this, &MainWindow::showEventLog);
+    menuBar()->setCornerWidget(m_alerts, Qt::TopRightCorner);
 
     // One-key shortcuts must not fire while the operator types in a field of this window.
-    QList<QAction *> guarded = m_controls->windowActions();
+    QList<QAction *> guarded = m_controls->windowActions() + m_results->actions();
     guarded.removeAll(nullptr);
     m_shortcutGuard = new ShortcutGuard(this, guarded, this);
 
@@ -159,16 +188,20 @@ QWidget *MainWindow::buildLeftColumn(QWidget *parent)
     m_countdown->setObjectName(u"countdownWidget"_s);
     m_controls = new WindowControls(m_backend, column);
     m_controls->setObjectName(u"windowControls"_s);
+    m_results = new ResultsControls(m_backend, column);
+    m_results->setObjectName(u"resultsControls"_s);
     m_totals = new TotalsPanel(column);
     m_totals->setObjectName(u"totalsPanel"_s);
 
-    // What the operator acts on: clock, buttons, totals.
+    // What the operator acts on: clock, buttons, totals. Tight spacing and no rule above the
+    // totals (their captions set them apart): all of it fits a 1280 x 800 screen.
     auto *layout = new QVBoxLayout(column);
     layout->setContentsMargins(0, 0, 0, 0);
-    layout->setSpacing(10);
+    layout->setSpacing(6);
     layout->addWidget(m_countdown);
     layout->addWidget(m_controls);
-    layout->addWidget(makeSeparator(column));
+    layout->addWidget(m_results);
+    layout->addSpacing(4);
     layout->addWidget(m_totals);
     layout->addStretch(1);
     // A fixed width, from the widest clock ("00:00.0"): the column must not widen when the
@@ -180,6 +213,11 @@ QWidget *MainWindow::buildLeftColumn(QWidget *parent)
 void MainWindow::buildMenus()
 {
     QMenu *file = menuBar()->addMenu(tr("&File"));
+    m_settingsAction = file->addAction(tr("Settings…"));
+    m_settingsAction->setObjectName(u"settingsAction"_s);
+    m_settingsAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Comma));
+    connect(m_settingsAction, &QAction::triggered, this, &MainWindow::openSettings);
+    file->addSeparator();
     m_exportAction = file->addAction(tr("Export results as CSV…"));
     m_exportAction->setObjectName(u"exportCsvAction"_s);
     m_exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
@@ -196,6 +234,69 @@ void MainWindow::buildMenus()
         else
             lines->addSeparator();
     }
+
+    QMenu *results = menuBar()->addMenu(tr("&Results"));
+    results->setObjectName(u"resultsMenu"_s);
+    results->addActions(m_results->actions());
+    results->addSeparator();
+    m_replayAction = results->addAction(tr("Replay under another policy…"));
+    m_replayAction->setObjectName(u"replayAction"_s);
+    m_replayAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+    connect(m_replayAction, &QAction::triggered, this, &MainWindow::showReplay);
+    m_eventLogAction = results->addAction(tr("Event log…"));
+    m_eventLogAction->setObjectName(u"eventLogAction"_s);
+    m_eventLogAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    connect(m_eventLogAction, &QAction::triggered, this, &MainWindow::showEventLog);
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    QAction *audience = view->addAction(tr("Audience QR code on the second screen"));
+    audience->setObjectName(u"audienceScreenAction"_s);
+    audience->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A));
+    connect(audience, &QAction::triggered, this, [this] { m_audience->showAudienceScreen(-1); });
+}
+
+void MainWindow::openSettings()
+{
+    QSettings stored(QSettings::IniFormat, QSettings::UserScope, u"votedesk"_s, u"votedesk"_s);
+    ConsoleSettings current = ConsoleSettings::load(stored);
+    if (!current.validate().isEmpty())
+        current = ConsoleSettings(); // what this run uses for a broken file (see main.cpp)
+    SettingsDialog dialog(current, this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const ConsoleSettings chosen = dialog.settings();
+    chosen.save(stored);
+    stored.sync();
+    if (stored.status() != QSettings::NoError) {
+        QMessageBox::warning(this, tr("Settings not saved"),
+                             tr("The settings could not be written to\n%1").arg(stored.fileName()));
+        return;
+    }
+    statusBar()->showMessage(chosen == current ? tr("Settings unchanged")
+                                               : tr("Settings saved; they apply when votedesk next starts"),
+                             10'000);
+}
+
+void MainWindow::showEventLog()
+{
+    if (!m_eventLog) {
+        m_eventLog = new EventLogDialog(m_backend, this);
+        m_eventLog->setModal(false);
+    }
+    m_eventLog->show();
+    m_eventLog->raise();
+    m_eventLog->activateWindow();
+}
+
+void MainWindow::showReplay()
+{
+    if (!m_replay) {
+        m_replay = new ReplayDialog(m_backend, this);
+        m_replay->setModal(false);
+    }
+    m_replay->show();
+    m_replay->raise();
+    m_replay->activateWindow();
 }
 
 void MainWindow::showStorageAlert(const QString &message)
@@ -219,6 +320,15 @@ void MainWindow::refresh()
     const WindowStatus status = m_backend.windowStatus();
     m_countdown->setStatus(status);
     m_controls->setState(status.state);
+    m_results->setState(status.state);
+    m_results->setPublished(m_backend.published());
+    const QList<ConsoleEvent> events = m_backend.eventsSince(m_lastEventSeq);
+    if (!events.isEmpty()) {
+        m_lastEventSeq = events.constLast().seq;
+        m_alerts->addEvents(events);
+        if (m_eventLog && m_eventLog->isVisible())
+            m_eventLog->reload();
+    }
 
     const TallySnapshotPtr tally = m_backend.tally();
     if (m_chartStale || tally->version != m_shownVersion) {
@@ -292,6 +402,8 @@ void MainWindow::reloadSession()
     setWindowTitle(u"votedesk \u2014 "_s % m_session.title);
     m_header->setSession(m_session);
     m_header->setIngestUrl(m_backend.ingestUrl());
+    m_audience->setAudience(m_backend.audienceUrl(),
+                            m_session.question.isEmpty() ? m_session.title : m_session.question);
     m_chart->setSession(m_session);
     m_graphs->setQueueCapacity(m_backend.queueCapacity());
     m_chartStale = true;

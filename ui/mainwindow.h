@@ -8,7 +8,12 @@
 #include "metrics/metricssampler.h"
 #include "session/sessiondefinition.h"
 
+class AlertsStrip;
+class AudiencePanel;
 class ConsoleBackend;
+class EventLogDialog;
+class ReplayDialog;
+class ResultsControls;
 class CountdownWidget;
 class CountersPanel;
 class FrameStats;
@@ -63,6 +68,9 @@ private:
     void buildMenus();
     void reloadSession();
     void exportCsvInteractively();
+    void openSettings();
+    void showEventLog();
+    void showReplay();
     void refreshPipeline(const WindowStatus &status);
     // Where on the wall clock the series' monotonic atMs falls (wall = atMs + offset).
     qint64 wallOffsetMs(const WindowStatus &status, const SecondSample &latest);
@@ -93,4 +101,13 @@ private:
     QAction *m_exportAction = nullptr;
     ShortcutGuard *m_shortcutGuard = nullptr;
     QLabel *m_storageAlert = nullptr;
+    ResultsControls *m_results = nullptr;
+    AudiencePanel *m_audience = nullptr;
+    AlertsStrip *m_alerts = nullptr;
+    EventLogDialog *m_eventLog = nullptr;
+    ReplayDialog *m_replay = nullptr;
+    QAction *m_settingsAction = nullptr;
+    QAction *m_replayAction = nullptr;
+    QAction *m_eventLogAction = nullptr;
+    qint64 m_lastEventSeq = 0; // the newest line of the event log already on the strip
 };
