@@ -94,9 +94,9 @@ void AlertsStrip::display(const ConsoleEvent &event)
     m_text->setToolTip(line);
     QStringList counts;
     if (m_criticals > 0)
-        counts.append(tr("%n critical", nullptr, m_criticals));
+        counts.append(tr("%1 critical").arg(m_criticals));
     if (m_warnings > 0)
-        counts.append(tr("%n warning(s)", nullptr, m_warnings));
+        counts.append(m_warnings == 1 ? tr("1 warning") : tr("%1 warnings").arg(m_warnings));
     m_counts->setText(counts.join(u" · "_s));
 }
 

@@ -83,8 +83,9 @@ void EventLogDialog::fill(const QList<AuditEntry> &entries)
         }
     }
     m_table->scrollToBottom();
-    m_summary->setText(tr("%n line(s) stored with this session", nullptr, int(entries.size())) +
-                       (warnings + criticals > 0
-                            ? tr(" · %1 warning(s), %2 critical").arg(warnings).arg(criticals)
-                            : QString()));
+    QString summary = entries.size() == 1 ? tr("1 line stored with this session")
+                                          : tr("%1 lines stored with this session").arg(entries.size());
+    if (warnings + criticals > 0)
+        summary += tr(" · %1 warnings, %2 critical").arg(warnings).arg(criticals);
+    m_summary->setText(summary);
 }

@@ -186,8 +186,12 @@ void ReplayDialog::onReplay(const PolicyReplay &replay)
     int differing = 0;
     for (const TallyDifference &difference : replay.differences)
         differing += difference.field == TallyDifference::Field::Exact;
-    m_message->setText(
-        differing == 0 ? tr("Same result under %1: no option changes.").arg(replay.rule.describe())
-                       : tr("%n option(s) would differ under %1. Nothing was changed.", nullptr, differing)
-                             .arg(replay.rule.describe()));
+    const QString rule = replay.rule.describe();
+    if (differing == 0)
+        m_message->setText(tr("Same result under %1: no option changes.").arg(rule));
+    else if (differing == 1)
+        m_message->setText(tr("1 option would differ under %1. Nothing was changed.").arg(rule));
+    else
+        m_message->setText(
+            tr("%1 options would differ under %2. Nothing was changed.").arg(differing).arg(rule));
 }
