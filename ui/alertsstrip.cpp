@@ -1,6 +1,7 @@
 #include "alertsstrip.h"
 
 #include <QDateTime>
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
@@ -29,6 +30,7 @@ AlertsStrip::AlertsStrip(QWidget *parent)
     m_text->setTextFormat(Qt::PlainText);
     // One line, whatever the detail: elided by the layout, the whole line in the tooltip.
     m_text->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_text->installEventFilter(this);
     QFont textFont = m_text->font();
     textFont.setPointSize(textFont.pointSize() + 1);
     m_text->setFont(textFont);
@@ -53,8 +55,6 @@ AlertsStrip::AlertsStrip(QWidget *parent)
     layout->addWidget(m_counts);
     layout->addWidget(m_logButton);
     setFixedHeight(sizeHint().height());
-    // Room for a whole alert line in the menu bar's corner, on a 1280-pixel screen too.
-    setMinimumWidth(fontMetrics().horizontalAdvance(u'x') * 110);
 
     ConsoleEvent none;
     none.kind = u"none"_s;
@@ -89,9 +89,9 @@ void AlertsStrip::display(const ConsoleEvent &event)
     setPalette(palette);
 
     m_badge->setText(none ? QString() : severityName(event.severity).toUpper());
-    const QString line = none ? tr("No events yet in this run") : describe(event);
-    m_text->setText(line);
-    m_text->setToolTip(line);
+    m_line = none ? tr("No events yet in this run") : describe(event);
+    m_text->setToolTip(m_line);
+    elideText();
     QStringList counts;
     if (m_criticals > 0)
         counts.append(tr("%1 critical").arg(m_criticals));
@@ -100,9 +100,36 @@ void AlertsStrip::display(const ConsoleEvent &event)
     m_counts->setText(counts.join(u" · "_s));
 }
 
+void AlertsStrip::setPreferredWidth(int width)
+{
+    if (width == m_preferredWidth)
+        return;
+    m_preferredWidth = width;
+    updateGeometry();
+}
+
+QSize AlertsStrip::sizeHint() const
+{
+    const QSize natural = QFrame::sizeHint();
+    return {m_preferredWidth > 0 ? m_preferredWidth : natural.width(), natural.height()};
+}
+
 QString AlertsStrip::text() const
 {
-    return m_text->text();
+    return m_line;
+}
+
+bool AlertsStrip::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_text && event->type() == QEvent::Resize)
+        elideText();
+    return QFrame::eventFilter(watched, event);
+}
+
+void AlertsStrip::elideText()
+{
+    // Ends in "…" rather than cut mid-letter; the whole line is in the tooltip and the log.
+    m_text->setText(m_text->fontMetrics().elidedText(m_line, Qt::ElideRight, m_text->width()));
 }
 
 QColor AlertsStrip::severityColour(Severity severity)

@@ -31,6 +31,10 @@ public:
     int criticalCount() const { return m_criticals; }
 
     static QColor severityColour(Severity severity);
+
+    // The width the strip asks for (the menu bar places its corner widget at its size hint).
+    void setPreferredWidth(int width);
+    QSize sizeHint() const override;
     // "16:44:37  Lines closed: closed by the operator (console)"
     static QString describe(const ConsoleEvent &event);
     // "Lines closed" for lines_closed: a kind for people.
@@ -39,10 +43,16 @@ public:
 Q_SIGNALS:
     void eventLogRequested();
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
     void display(const ConsoleEvent &event);
+    void elideText();
 
     ConsoleEvent m_shown;
+    QString m_line; // whole; the label shows it elided
+    int m_preferredWidth = 0;
     int m_warnings = 0;
     int m_criticals = 0;
     QLabel *m_badge = nullptr;

@@ -17,14 +17,25 @@ using namespace Qt::Literals::StringLiterals;
 namespace {
 // Large enough that every module of a typical URL's symbol gets 3 px (QrCodeWidget's floor),
 // small enough to sit beside the counters at 1280x800.
-constexpr int QrSidePx = 116;
+// "http://192.168.1.20" and ":8080/vote" on two lines: word wrap alone breaks after "http://",
+// which reads as two unrelated fragments.
+QString twoLineUrl(const QString &url)
+{
+    const qsizetype hostStart = url.indexOf(u"://"_s);
+    const qsizetype port = hostStart < 0 ? -1 : url.indexOf(u':', hostStart + 3);
+    if (port < 0)
+        return url;
+    return url.left(port) + u'\n' + url.mid(port);
+}
+
+constexpr int QrSidePx = 111; // (29 + 8 modules) x 3 px: a LAN URL is a version 3 symbol
 } // namespace
 
 AudiencePanel::AudiencePanel(QWidget *parent)
     : QWidget(parent)
 {
-    auto *caption = new QLabel(tr("AUDIENCE VOTES AT"), this);
-    caption->setForegroundRole(QPalette::PlaceholderText);
+    m_caption = new QLabel(tr("AUDIENCE VOTES AT"), this);
+    m_caption->setForegroundRole(QPalette::PlaceholderText);
 
     m_qr = new QrCodeWidget(this);
     m_qr->setObjectName(u"audienceQrCode"_s);
@@ -59,11 +70,14 @@ AudiencePanel::AudiencePanel(QWidget *parent)
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setHorizontalSpacing(10);
     layout->setVerticalSpacing(4);
-    layout->addWidget(caption, 0, 0, 1, 2);
-    layout->addWidget(m_qr, 1, 0, 3, 1, Qt::AlignTop);
+    // The caption beside the code rather than above it: the rejected-by-reason table above
+    // keeps its rows on a 1280 x 800 screen.
+    layout->addWidget(m_qr, 0, 0, 4, 1, Qt::AlignTop);
+    layout->addWidget(m_caption, 0, 1, Qt::AlignTop);
     layout->addWidget(m_urlLabel, 1, 1, Qt::AlignTop);
-    layout->addWidget(m_copyButton, 2, 1, Qt::AlignLeft);
+    layout->addWidget(m_copyButton, 2, 1, Qt::AlignLeft | Qt::AlignBottom);
     layout->addWidget(m_showButton, 3, 1, Qt::AlignLeft);
+    layout->setRowStretch(1, 1);
     layout->setColumnStretch(1, 1);
     setAudience({}, {});
 }
@@ -81,7 +95,7 @@ void AudiencePanel::setAudience(const QString &url, const QString &question)
     const bool served = !url.isEmpty();
     m_qr->setText(url);
     m_qr->setVisible(served);
-    m_urlLabel->setText(served ? url : tr("The audience page is off (File › Settings…)."));
+    m_urlLabel->setText(served ? twoLineUrl(url) : tr("The audience page is off (File › Settings…)."));
     m_urlLabel->setForegroundRole(served ? QPalette::WindowText : QPalette::PlaceholderText);
     m_copyButton->setEnabled(served);
     m_showButton->setEnabled(served);

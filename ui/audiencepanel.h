@@ -41,6 +41,7 @@ private:
     QString m_url;
     QString m_question;
     QrCodeWidget *m_qr = nullptr;
+    QLabel *m_caption = nullptr;
     QLabel *m_urlLabel = nullptr;
     QPushButton *m_copyButton = nullptr;
     QToolButton *m_showButton = nullptr;

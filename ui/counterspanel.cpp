@@ -132,6 +132,9 @@ CountersPanel::CountersPanel(QWidget *parent)
     header->setSectionResizeMode(int(Column::Votes), QHeaderView::ResizeToContents);
     header->setHighlightSections(false);
     header->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+    // The caption above says what the rows are; without the header row a 1280 x 800 screen
+    // shows every reason a show usually sees, with the audience QR code under them.
+    header->hide();
     QFont tableFont = m_table->font();
     tableFont.setPointSize(11);
     m_table->setFont(tableFont);
@@ -140,7 +143,7 @@ CountersPanel::CountersPanel(QWidget *parent)
     m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
     // Room for three reasons without a scroll bar (more than a normal show sees at once); the
     // table takes whatever height the window has beyond that.
-    m_table->setMinimumHeight(header->sizeHint().height() + 3 * rowHeight + 2 * m_table->frameWidth());
+    m_table->setMinimumHeight(3 * rowHeight + 2 * m_table->frameWidth());
     m_table->setSizePolicy(QSizePolicy::Expanding, QSizePolicy::Expanding);
 
     m_noneLabel = new QLabel(tr("No vote refused so far"), m_table->viewport());

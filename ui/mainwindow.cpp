@@ -14,6 +14,7 @@
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QPushButton>
+#include <QResizeEvent>
 #include <QScreen>
 #include <QSettings>
 #include <QSplitter>
@@ -95,7 +96,7 @@ MainWindow::MainWindow(ConsoleBackend &backend, QWidget *parent)
     auto *side = new QWidget(top);
     auto *sideLayout = new QVBoxLayout(side);
     sideLayout->setContentsMargins(0, 0, 0, 0);
-    sideLayout->setSpacing(12);
+    sideLayout->setSpacing(6);
     sideLayout->addWidget(m_counters, 1);
     sideLayout->addWidget(m_audience, 0);
     topLayout->addWidget(side, 0);
@@ -149,6 +150,9 @@ MainWindow::MainWindow(ConsoleBackend &backend, QWidget *parent)
     m_alerts->setObjectName(u"alertsStrip"_s);
     connect(m_alerts, &AlertsStrip::eventLogRequested, this, &MainWindow::showEventLog);
     menuBar()->setCornerWidget(m_alerts, Qt::TopRightCorner);
+    // The menu bar gives its corner widget only its size hint: the strip is sized to the
+    // room right of the menus whenever the bar is resized.
+    menuBar()->installEventFilter(this);
 
     // One-key shortcuts must not fire while the operator types in a field of this window.
     QList<QAction *> guarded = m_controls->windowActions() + m_results->actions();
@@ -381,6 +385,27 @@ qint64 MainWindow::wallOffsetMs(const WindowStatus &status, const SecondSample &
         m_wallOffsetKnown = true;
     }
     return m_wallOffsetMs;
+}
+
+bool MainWindow::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == menuBar() && event->type() == QEvent::Resize)
+        fitAlertsStrip();
+    return QMainWindow::eventFilter(watched, event);
+}
+
+void MainWindow::fitAlertsStrip()
+{
+    const QList<QAction *> menus = menuBar()->actions();
+    const int menusRight = menus.isEmpty() ? 0 : menuBar()->actionGeometry(menus.constLast()).right();
+    const int room = menuBar()->width() - menusRight - 24;
+    const int width = qMax(240, room);
+    if (m_alerts->sizeHint().width() == width)
+        return;
+    m_alerts->setPreferredWidth(width);
+    // The bar lays out its corner widget on resize only; a re-layout request is not enough.
+    QResizeEvent relayout(menuBar()->size(), menuBar()->size());
+    QCoreApplication::sendEvent(menuBar(), &relayout);
 }
 
 bool MainWindow::event(QEvent *event)

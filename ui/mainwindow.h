@@ -62,6 +62,7 @@ public Q_SLOTS:
 
 protected:
     bool event(QEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     QWidget *buildLeftColumn(QWidget *parent);
@@ -69,6 +70,7 @@ private:
     void reloadSession();
     void exportCsvInteractively();
     void openSettings();
+    void fitAlertsStrip();
     void showEventLog();
     void showReplay();
     void refreshPipeline(const WindowStatus &status);

@@ -66,8 +66,7 @@ ResultsControls::ResultsControls(ConsoleBackend &backend, QWidget *parent)
     // One line, elided, the whole text in the tooltip, placed by the window (the status bar):
     // the control column has no height to spare on a 1280 x 800 screen. A refusal's full text
     // is also on the alerts strip and in the event log.
-    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
-    m_status->setMinimumWidth(m_status->fontMetrics().horizontalAdvance(u'x') * 60);
+    m_status->setFixedWidth(m_status->fontMetrics().horizontalAdvance(u'x') * 64);
     QFont statusFont = m_status->font();
     statusFont.setBold(true);
     m_status->setFont(statusFont);

@@ -20,7 +20,8 @@ using namespace Qt::Literals::StringLiterals;
 
 // The real console on a real X server (Xvfb, started by xvfb-run in the add_test, once at
 // 1600x1000 and once at 1280x800): the app starts, its window appears under the expected
-// title and fits the screen, votes flow in through HTTP and the lines close. A screenshot of
+// title and fits the screen, the lines open, votes flow in through HTTP, the lines close, the
+// results are published and finalized, all through the admin API. A screenshot of
 // each step stays in SCREENSHOT_DIR (console-<screen>-<step>.png) for people and CI
 // artefacts; each must show more than a blank fill.
 class TestSmokeXvfb final : public QObject
@@ -41,6 +42,7 @@ private:
     // console-<screen>-<step>.png; returns why it looks blank, empty if it does not.
     QString screenshot(const QString &step);
     QJsonObject httpJson(const QByteArray &verb, const QString &path, const QByteArray &body = {});
+    QByteArray httpBody(const QByteArray &verb, const QString &path, const QByteArray &body = {});
 
     QTemporaryDir m_dataDir;
     QProcess m_app;
@@ -96,13 +98,17 @@ void TestSmokeXvfb::consoleRunsASession()
     QString blank = screenshot(u"ready"_s);
     QVERIFY2(blank.isEmpty(), qPrintable(blank));
 
+    // Show automation opens the lines (a Stream Deck button: README, "Show automation").
+    const QJsonObject opened = httpJson("POST", u"/v1/admin/window"_s, "{\"action\":\"open\"}");
+    QVERIFY2(opened.value(u"state"_s).toString() == u"open"_s, QJsonDocument(opened).toJson().constData());
+
     // Votes from outside, through HTTP, as a web page or an SMS gateway would send them; a
     // few malformed ones fill the rejected-by-reason table.
     QProcess loadgen;
     loadgen.setProcessChannelMode(QProcess::ForwardedErrorChannel);
     loadgen.start(QStringLiteral(VOTEDESK_LOADGEN_BINARY),
-                  {u"--url"_s, m_base, u"--open"_s, u"--rate"_s, u"2000"_s, u"--duration"_s, u"4s"_s,
-                   u"--invalid-ratio"_s, u"0.02"_s, u"--quiet"_s});
+                  {u"--url"_s, m_base, u"--rate"_s, u"2000"_s, u"--duration"_s, u"4s"_s, u"--invalid-ratio"_s,
+                   u"0.02"_s, u"--quiet"_s});
     QVERIFY2(loadgen.waitForFinished(60'000), "the load generator did not finish");
     QCOMPARE(loadgen.exitCode(), 0);
     QTRY_VERIFY_WITH_TIMEOUT(httpJson("GET", u"/v1/admin/results"_s).value(u"accepted"_s).toInteger() > 1000,
@@ -119,6 +125,27 @@ void TestSmokeXvfb::consoleRunsASession()
     QTest::qWait(500);
     blank = screenshot(u"closed"_s);
     QVERIFY2(blank.isEmpty(), qPrintable(blank));
+
+    // The graphics get the exact result: publish, then certify.
+    const QJsonObject published = httpJson("POST", u"/v1/admin/window"_s, "{\"action\":\"publish\"}");
+    QVERIFY2(published.value(u"version"_s).toInteger() == 1, QJsonDocument(published).toJson().constData());
+    QTest::qWait(500); // the console's on-air line follows within a tick
+    blank = screenshot(u"published"_s);
+    QVERIFY2(blank.isEmpty(), qPrintable(blank));
+
+    const QJsonObject finalized = httpJson("POST", u"/v1/admin/window"_s, "{\"action\":\"finalize\"}");
+    QVERIFY2(finalized.value(u"final"_s).toBool(), QJsonDocument(finalized).toJson().constData());
+    QTRY_COMPARE_WITH_TIMEOUT(httpJson("GET", u"/v1/session"_s).value(u"state"_s).toString(), u"final"_s,
+                              10'000);
+    QTest::qWait(500);
+    blank = screenshot(u"final"_s);
+    QVERIFY2(blank.isEmpty(), qPrintable(blank));
+
+    // Every step is in the session's stored log, with who did it.
+    const QByteArray audit = httpBody("GET", u"/v1/admin/audit"_s);
+    for (const char *kind : {"lines_opened", "lines_closed", "results_published", "finalized"})
+        QVERIFY2(audit.contains(kind), audit.constData());
+    QVERIFY2(audit.contains("admin-api 127.0.0.1"), audit.constData());
 
     // SIGTERM (what a session manager or systemd sends) must end the app cleanly.
     m_app.terminate();
@@ -163,6 +190,11 @@ QString TestSmokeXvfb::screenshot(const QString &step)
 
 QJsonObject TestSmokeXvfb::httpJson(const QByteArray &verb, const QString &path, const QByteArray &body)
 {
+    return QJsonDocument::fromJson(httpBody(verb, path, body)).object();
+}
+
+QByteArray TestSmokeXvfb::httpBody(const QByteArray &verb, const QString &path, const QByteArray &body)
+{
     QNetworkRequest request(QUrl(m_base + path));
     request.setHeader(QNetworkRequest::ContentTypeHeader, "application/json"_ba);
     request.setTransferTimeout(10'000);
@@ -170,9 +202,9 @@ QJsonObject TestSmokeXvfb::httpJson(const QByteArray &verb, const QString &path,
     QEventLoop loop;
     connect(reply, &QNetworkReply::finished, &loop, &QEventLoop::quit);
     loop.exec();
-    const QJsonObject json = QJsonDocument::fromJson(reply->readAll()).object();
+    const QByteArray answer = reply->readAll();
     reply->deleteLater();
-    return json;
+    return answer;
 }
 
 QString TestSmokeXvfb::windowTree()
