@@ -8,6 +8,7 @@
 #include <QClipboard>
 #include <QComboBox>
 #include <QDeadlineTimer>
+#include <QDir>
 #include <QLabel>
 #include <QMenuBar>
 #include <QMessageBox>
@@ -31,6 +32,7 @@
 #include "ui/replaydialog.h"
 #include "ui/resultscontrols.h"
 #include "ui/settingsdialog.h"
+#include "ui/theme.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -93,7 +95,18 @@ class TestConsoleResults final : public QObject
 {
     Q_OBJECT
 
+    // The dialogs as the operator sees them (console theme), for people to look at:
+    // dialog-<name>.png under the build folder's screenshots.
+    static void saveGrab(QWidget *widget, const QString &name)
+    {
+        QVERIFY(QDir().mkpath(QStringLiteral(SCREENSHOT_DIR)));
+        const QString path = QDir(QStringLiteral(SCREENSHOT_DIR)).filePath(u"dialog-%1.png"_s.arg(name));
+        QVERIFY2(widget->grab().save(path), qPrintable(path));
+    }
+
 private Q_SLOTS:
+    void initTestCase() { applyConsoleTheme(*qApp); }
+
     void controlsFollowTheState_data()
     {
         QTest::addColumn<WindowState>("state");
@@ -156,6 +169,7 @@ private Q_SLOTS:
         onNextModal<PublishDialog>([&](PublishDialog *dialog) {
             seen = rows(dialog->table());
             changes = dialog->changesAnything();
+            saveGrab(dialog, u"publish"_s);
             dialog->takeButton()->click();
         });
         controls.publishAction()->trigger();
@@ -278,6 +292,8 @@ private Q_SLOTS:
         Q_EMIT backend.policyReplayReady(replay);
 
         QTableWidget *table = dialog.table();
+        dialog.show();
+        saveGrab(&dialog, u"replay"_s);
         QCOMPARE(table->rowCount(), 5);
         QCOMPARE(cell(table, 0, 1), u"4"_s);
         QCOMPARE(cell(table, 0, 2), u"3"_s);
@@ -313,6 +329,7 @@ private Q_SLOTS:
         };
         Q_EMIT backend.auditLogReady(entries);
         QTableWidget *table = log.table();
+        saveGrab(&log, u"eventlog"_s);
         QCOMPARE(table->rowCount(), 3);
         QCOMPARE(cell(table, 0, 1), u"info"_s);
         QCOMPARE(cell(table, 0, 2), u"Lines opened"_s);
@@ -415,6 +432,7 @@ private Q_SLOTS:
         bool opened = false;
         onNextModal<SettingsDialog>([&](SettingsDialog *dialog) {
             opened = true;
+            saveGrab(dialog, u"settings"_s);
             dialog->reject();
         });
         window.findChild<QAction *>(u"settingsAction"_s)->trigger();
