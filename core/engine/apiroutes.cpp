@@ -103,6 +103,28 @@ QString isoTime(qint64 epochMs)
     return QDateTime::fromMSecsSinceEpoch(epochMs, Qt::UTC).toString(Qt::ISODateWithMs);
 }
 
+QByteArray sessionListJson(const QList<SessionSummary> &sessions)
+{
+    QJsonArray list;
+    qint64 current = 0;
+    for (const SessionSummary &summary : sessions) {
+        const SessionRecord &record = summary.record;
+        QJsonObject object = record.definition.toJson();
+        object.insert(u"state"_s, windowStateName(record.window.state));
+        object.insert(u"created_at"_s, isoTime(record.createdAtMs));
+        object.insert(u"opened_at"_s, isoTime(record.window.openedAtMs));
+        object.insert(u"closed_at"_s, isoTime(record.window.closedAtMs));
+        object.insert(u"has_votes"_s, summary.hasVotes);
+        object.insert(u"current"_s, summary.current);
+        object.insert(u"draft"_s, summary.isDraft());
+        list.append(object);
+        if (summary.current)
+            current = record.definition.id;
+    }
+    return QJsonDocument(QJsonObject{{u"current"_s, current}, {u"sessions"_s, list}})
+        .toJson(QJsonDocument::Compact);
+}
+
 QByteArray windowStatusJson(const GateState &gate, qint64 nowMs)
 {
     const VotingWindow window = VotingWindow::resume(gate.window, gate.session.lateToleranceMs, 0);
@@ -314,6 +336,15 @@ Http::Router buildApiRouter(const ApiContext &ctx)
                    ctx.createSession(definition, actorOf(rc), rc.ticket);
                    return std::optional<HttpResponse>();
                });
+
+    router.add(Method::Get, "/v1/admin/sessions", [&ctx](const HttpRequest &, const RequestContext &rc) {
+        if (auto refused = adminOnly(rc))
+            return refused;
+        if (!ctx.listSessions)
+            return std::optional(HttpResponse::jsonError(503, "storage_unavailable", u"not available"_s));
+        ctx.listSessions(rc.ticket);
+        return std::optional<HttpResponse>();
+    });
 
     router.add(Method::Get, "/v1/admin/votes", [&ctx](const HttpRequest &request, const RequestContext &rc) {
         if (auto refused = adminOnly(rc))

@@ -9,6 +9,7 @@
 #include "ingest/votehandler.h"
 #include "metrics/metrics.h"
 #include "session/clock.h"
+#include "store/votestore.h"
 #include "tally/tallysnapshot.h"
 
 // An admin action on the current session (POST /v1/admin/window), checked for form by the
@@ -47,6 +48,8 @@ struct ApiContext
         replay;
     // The audit log of a session, answered through the ticket.
     std::function<void(qint64 sessionId, const Http::ReplyTicket &ticket)> auditLog;
+    // Every stored session (GET /v1/admin/sessions), answered through the ticket.
+    std::function<void(const Http::ReplyTicket &ticket)> listSessions = nullptr;
     // Serve the audience voting page at / and /vote (a setting: off when the show has its own app).
     bool serveAudiencePage = true;
 };
@@ -57,3 +60,6 @@ Http::Router buildApiRouter(const ApiContext &context);
 // JSON shared by the public and admin endpoints.
 QByteArray windowStatusJson(const GateState &gate, qint64 nowMs);
 QString isoTime(qint64 epochMs); // "2026-11-23T20:41:07.000Z", empty for 0
+// GET /v1/admin/sessions: {"current":3,"sessions":[{<definition>,"state","created_at","opened_at",
+// "closed_at","has_votes","current","draft"}, …]}, oldest first.
+QByteArray sessionListJson(const QList<SessionSummary> &sessions);
