@@ -10,6 +10,7 @@
 
 #include "commandline.h"
 #include "engine/engine.h"
+#include "loopbackrehearsal.h"
 #include "mainwindow.h"
 #include "signalwatcher.h"
 #include "theme.h"
@@ -34,6 +35,8 @@ void raiseOpenFileLimit()
 int runEngine(QCoreApplication &app, const CommandLine &commandLine, bool withWindow)
 {
     Engine engine(commandLine.engine);
+    // Rehearsal mode's simulated audience (only a session created as a rehearsal takes it).
+    engine.setRehearsalTraffic(std::make_unique<LoopbackRehearsal>());
     QString error;
     if (!engine.start(&error)) {
         std::fprintf(stderr, "votedesk: %s\n", qPrintable(error));
