@@ -12,6 +12,7 @@
 #include "engine/engine.h"
 #include "loopbackrehearsal.h"
 #include "mainwindow.h"
+#include "sessionsmenu.h"
 #include "signalwatcher.h"
 #include "theme.h"
 
@@ -61,6 +62,7 @@ int runEngine(QCoreApplication &app, const CommandLine &commandLine, bool withWi
     std::unique_ptr<MainWindow> window;
     if (withWindow) {
         window = std::make_unique<MainWindow>(engine);
+        new SessionsMenu(engine, *window); // owned by the window
         QObject::connect(&engine, &Engine::storageError, window.get(), &MainWindow::showStorageAlert);
         QObject::connect(&engine, &Engine::storageRecovered, window.get(), &MainWindow::clearStorageAlert);
         window->show();
