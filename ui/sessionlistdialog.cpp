@@ -102,7 +102,10 @@ SessionListDialog::SessionListDialog(ConsoleBackend &backend, QWidget *parent)
 
     connect(&backend, &ConsoleBackend::sessionsListed, this, &SessionListDialog::showSessions);
     connect(&backend, &ConsoleBackend::sessionViewReady, this, &SessionListDialog::showView);
-    connect(&backend, &ConsoleBackend::sessionActionFailed, this, &SessionListDialog::showProblem);
+    connect(&backend, &ConsoleBackend::sessionActionFailed, this, [this](const QString &message) {
+        m_pendingOpen = 0; // whatever was asked did not happen
+        showProblem(message);
+    });
     connect(&backend, &ConsoleBackend::sessionDeleted, this, &SessionListDialog::refresh);
     connect(&backend, &ConsoleBackend::sessionChanged, this, [this] {
         if (m_pendingOpen != 0 && m_backend.session().id == m_pendingOpen) {
@@ -197,7 +200,6 @@ void SessionListDialog::updateButtons()
 
 void SessionListDialog::showProblem(const QString &message)
 {
-    m_pendingOpen = 0;
     m_problem->setText(message);
     m_problem->setVisible(!message.isEmpty());
 }
