@@ -346,6 +346,32 @@ Http::Router buildApiRouter(const ApiContext &ctx)
         return std::optional<HttpResponse>();
     });
 
+    router.add(
+        Method::Post, "/v1/admin/sessions/open",
+        [&ctx](const HttpRequest &request, const RequestContext &rc) {
+            if (auto refused = adminOnly(rc))
+                return refused;
+            if (!request.isMediaType("application/json")) {
+                return std::optional(HttpResponse::jsonError(415, "unsupported_media_type",
+                                                             u"send {\"id\": N} as application/json"_s));
+            }
+            const QJsonDocument doc = QJsonDocument::fromJson(request.body.toByteArray());
+            if (!doc.isObject()) {
+                return std::optional(
+                    HttpResponse::jsonError(400, "invalid_json", u"the body must be a JSON object"_s));
+            }
+            const QJsonValue id = doc.object().value(u"id"_s);
+            const qint64 sessionId = id.isDouble() ? id.toInteger(-1) : -1;
+            if (sessionId < 1 || double(sessionId) != id.toDouble()) {
+                return std::optional(HttpResponse::jsonError(400, "bad_request",
+                                                             u"\"id\" must be a session id (1 or more)"_s));
+            }
+            if (!ctx.openSession)
+                return std::optional(HttpResponse::jsonError(503, "storage_unavailable", u"not available"_s));
+            ctx.openSession(sessionId, actorOf(rc), rc.ticket);
+            return std::optional<HttpResponse>();
+        });
+
     router.add(Method::Get, "/v1/admin/votes", [&ctx](const HttpRequest &request, const RequestContext &rc) {
         if (auto refused = adminOnly(rc))
             return refused;

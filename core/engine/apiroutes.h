@@ -50,6 +50,9 @@ struct ApiContext
     std::function<void(qint64 sessionId, const Http::ReplyTicket &ticket)> auditLog;
     // Every stored session (GET /v1/admin/sessions), answered through the ticket.
     std::function<void(const Http::ReplyTicket &ticket)> listSessions = nullptr;
+    // Makes a draft current (POST /v1/admin/sessions/open), answered through the ticket.
+    std::function<void(qint64 sessionId, const QString &actor, const Http::ReplyTicket &ticket)> openSession =
+        nullptr;
     // Serve the audience voting page at / and /vote (a setting: off when the show has its own app).
     bool serveAudiencePage = true;
 };

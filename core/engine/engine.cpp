@@ -240,6 +240,12 @@ bool Engine::start(QString *error)
     m_api->listSessions = [this](const Http::ReplyTicket &ticket) {
         adminListSessions(ticket);
     };
+    // Crossing: from an I/O thread to the engine's thread.
+    m_api->openSession = [this](qint64 sessionId, const QString &actor, const Http::ReplyTicket &ticket) {
+        QMetaObject::invokeMethod(
+            this, [this, sessionId, actor, ticket] { adminOpenSession(sessionId, actor, ticket); },
+            Qt::QueuedConnection);
+    };
     Http::HttpServer::Options serverOptions;
     serverOptions.ioThreads = qMax(1, m_options.ioThreads);
     serverOptions.maxConnections = m_options.maxConnections;
@@ -646,6 +652,55 @@ bool Engine::deleteDraft(qint64 sessionId, QString *error)
                                                      Qt::QueuedConnection);
                                              }));
     return true;
+}
+
+void Engine::adminOpenSession(qint64 sessionId, const QString &actor, const Http::ReplyTicket &ticket)
+{
+    if (!m_running)
+        return;
+    // Crossing: read on the writer thread, decided back on this one.
+    m_writerQueue.push(m_writer->inspectSession(sessionId, [this, sessionId, actor, ticket](
+                                                               const std::optional<SessionSummary> &summary,
+                                                               const QString &) {
+        QMetaObject::invokeMethod(
+            this,
+            [this, sessionId, actor, ticket, summary] {
+                if (!m_running)
+                    return;
+                if (!summary) {
+                    reply(ticket, 404, errorJson("not_found", u"there is no session %1"_s.arg(sessionId)));
+                    return;
+                }
+                if (!summary->current) {
+                    if (!summary->isDraft()) {
+                        reply(ticket, 409,
+                              errorJson("not_a_draft",
+                                        u"session %1 was opened (%2): a past vote is never reopened; read it "
+                                        u"with GET /v1/admin/audit?session=%1"_s.arg(sessionId)
+                                            .arg(windowStateName(summary->record.window.state))));
+                        return;
+                    }
+                    checkDeadline();
+                    if (const QString refusal = switchRefusal(); !refusal.isEmpty()) {
+                        reply(ticket, 409, errorJson("window_open", refusal));
+                        return;
+                    }
+                    makeCurrent(summary->record.definition, summary->record.createdAtMs, actor);
+                }
+                // Answer once the switch is stored: queued behind the activation.
+                QJsonObject body = m_session.toJson();
+                body.insert(u"state"_s, windowStateName(m_window.state()));
+                const QByteArray json = QJsonDocument(body).toJson(QJsonDocument::Compact);
+                m_writerQueue.push(m_writer->saveSession(
+                    currentRecord(), EventRow{}, [ticket, json](bool ok, const QString &problem) {
+                        Http::sendReply(
+                            ticket, ok ? Http::HttpResponse::json(200, json)
+                                       : Http::HttpResponse::jsonError(503, "storage_unavailable", problem)
+                                             .addHeader("Retry-After", "2"));
+                    }));
+            },
+            Qt::QueuedConnection);
+    }));
 }
 
 void Engine::adminListSessions(const Http::ReplyTicket &ticket)

@@ -185,6 +185,7 @@ private:
     void makeCurrent(const SessionDefinition &definition, qint64 createdAtMs, const QString &actor);
     void onSessionInspected(const std::optional<SessionSummary> &summary, const QString &error);
     void adminListSessions(const Http::ReplyTicket &ticket);
+    void adminOpenSession(qint64 sessionId, const QString &actor, const Http::ReplyTicket &ticket);
 
     // Whether the session's results may be shown at all now (the visibility rule).
     bool resultsReleased() const;

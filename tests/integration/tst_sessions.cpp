@@ -220,6 +220,40 @@ private Q_SLOTS:
         QCOMPARE(sessions.first().toObject().value(u"draft"_s).toBool(), true);
     }
 
+    void theAdminApiMakesADraftCurrentAndNothingElse()
+    {
+        auto engine = startEngine();
+        QVERIFY(engine);
+        const qint64 demo = engine->session().id;
+        QString error;
+        QVERIFY(engine->createSession(definition(u"Round one"_s), &error));
+        const qint64 roundOne = engine->session().id;
+        HttpClient http(engine->port());
+        QCOMPARE(http.admin(u"open"_s).status, 200);
+
+        // Not while the lines are open; never a past vote; 404 for nothing; 400 for nonsense.
+        HttpClient::Response response =
+            http.postJson(u"/v1/admin/sessions/open"_s, QJsonObject{{u"id"_s, demo}});
+        QCOMPARE(response.status, 409);
+        QCOMPARE(response.json().value(u"error"_s).toString(), u"window_open"_s);
+        QCOMPARE(http.admin(u"close"_s).status, 200);
+        QTRY_COMPARE_WITH_TIMEOUT(engine->windowStatus().state, WindowState::Closed, 10'000);
+        QCOMPARE(http.postJson(u"/v1/admin/sessions/open"_s, QJsonObject{{u"id"_s, 99}}).status, 404);
+        QCOMPARE(http.postJson(u"/v1/admin/sessions/open"_s, QJsonObject{{u"id"_s, u"2"_s}}).status, 400);
+        QCOMPARE(http.postJson(u"/v1/admin/sessions/open"_s, QJsonObject{{u"id"_s, 1.5}}).status, 400);
+
+        response = http.postJson(u"/v1/admin/sessions/open"_s, QJsonObject{{u"id"_s, demo}});
+        QCOMPARE(response.status, 200);
+        QCOMPARE(response.json().value(u"id"_s).toInteger(), demo);
+        QCOMPARE(response.json().value(u"state"_s).toString(), u"ready"_s);
+        QCOMPARE(engine->session().id, demo);
+
+        response = http.postJson(u"/v1/admin/sessions/open"_s, QJsonObject{{u"id"_s, roundOne}});
+        QCOMPARE(response.status, 409);
+        QCOMPARE(response.json().value(u"error"_s).toString(), u"not_a_draft"_s);
+        QCOMPARE(engine->session().id, demo);
+    }
+
     void theRehearsalFlagRoundTripsThroughTheStore()
     {
         SessionDefinition def = definition(u"Dress run"_s, true);
