@@ -241,6 +241,10 @@ bool Engine::start(QString *error)
         adminListSessions(ticket);
     };
     // Crossing: from an I/O thread to the engine's thread.
+    m_api->rehearsal = [this](const RehearsalCommand &command, const Http::ReplyTicket &ticket) {
+        QMetaObject::invokeMethod(
+            this, [this, command, ticket] { adminRehearsal(command, ticket); }, Qt::QueuedConnection);
+    };
     m_api->openSession = [this](qint64 sessionId, const QString &actor, const Http::ReplyTicket &ticket) {
         QMetaObject::invokeMethod(
             this, [this, sessionId, actor, ticket] { adminOpenSession(sessionId, actor, ticket); },
@@ -727,6 +731,11 @@ void Engine::setRehearsalTraffic(std::unique_ptr<RehearsalTraffic> traffic)
 
 bool Engine::startRehearsal(const RehearsalPlan &plan, QString *error)
 {
+    return startRehearsal(plan, Actor::console(), error);
+}
+
+bool Engine::startRehearsal(const RehearsalPlan &plan, const QString &actor, QString *error)
+{
     if (!m_running)
         return fail(error, u"votedesk is not running"_s);
     if (!m_session.rehearsal) {
@@ -763,12 +772,17 @@ bool Engine::startRehearsal(const RehearsalPlan &plan, QString *error)
         return false;
     m_writerQueue.push(
         m_writer->appendEvent(EventRow{0, m_session.id, m_clock.nowMs(), u"rehearsal_started"_s,
-                                       u"simulated traffic: "_s + plan.describe(), Actor::console()}));
+                                       u"simulated traffic: "_s + plan.describe(), actor}));
     Q_EMIT rehearsalChanged();
     return true;
 }
 
 void Engine::stopRehearsal()
+{
+    stopRehearsal(Actor::console());
+}
+
+void Engine::stopRehearsal(const QString &actor)
 {
     if (!m_rehearsal || !m_rehearsal->status().running)
         return;
@@ -777,8 +791,36 @@ void Engine::stopRehearsal()
     if (m_writer) {
         m_writerQueue.push(m_writer->appendEvent(
             EventRow{0, status.sessionId, m_clock.nowMs(), u"rehearsal_stopped"_s,
-                     u"simulated traffic stopped after %1 votes sent"_s.arg(status.sent), Actor::console()}));
+                     u"simulated traffic stopped after %1 votes sent"_s.arg(status.sent), actor}));
     }
+}
+
+void Engine::adminRehearsal(const RehearsalCommand &command, const Http::ReplyTicket &ticket)
+{
+    if (!m_running)
+        return;
+    if (command.start) {
+        if (!m_session.rehearsal) {
+            reply(
+                ticket, 409,
+                errorJson("not_a_rehearsal", u"\u201c%1\u201d is a live session: simulated traffic is only "
+                                             u"for sessions created as a rehearsal"_s.arg(m_session.title)));
+            return;
+        }
+        if (rehearsalStatus().running) {
+            reply(ticket, 409, errorJson("already_running", u"simulated traffic is already running"_s));
+            return;
+        }
+        QString error;
+        if (!startRehearsal(command.plan, command.actor, &error)) {
+            const bool badPlan = !command.plan.validate().isEmpty();
+            reply(ticket, badPlan ? 400 : 503, errorJson(badPlan ? "bad_request" : "not_available", error));
+            return;
+        }
+    } else {
+        stopRehearsal(command.actor);
+    }
+    reply(ticket, 200, rehearsalStatusJson(rehearsalStatus()));
 }
 
 RehearsalStatus Engine::rehearsalStatus() const

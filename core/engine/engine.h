@@ -34,6 +34,7 @@ struct ReplyTicket;
 class WorkerPool;
 struct ApiContext;
 struct AdminAction;
+struct RehearsalCommand;
 
 // The composition root of core: one object that the console, the headless server and the
 // integration tests all run. It owns the store writer, the ingest queue, the HTTP server and
@@ -186,6 +187,9 @@ private:
     void onSessionInspected(const std::optional<SessionSummary> &summary, const QString &error);
     void adminListSessions(const Http::ReplyTicket &ticket);
     void adminOpenSession(qint64 sessionId, const QString &actor, const Http::ReplyTicket &ticket);
+    void adminRehearsal(const RehearsalCommand &command, const Http::ReplyTicket &ticket);
+    bool startRehearsal(const RehearsalPlan &plan, const QString &actor, QString *error);
+    void stopRehearsal(const QString &actor);
 
     // Whether the session's results may be shown at all now (the visibility rule).
     bool resultsReleased() const;

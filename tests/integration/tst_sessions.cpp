@@ -335,6 +335,41 @@ private Q_SLOTS:
         QCOMPARE(engine->tally()->accepted, counted);
     }
 
+    void theAdminApiStartsAndStopsTheTraffic()
+    {
+        auto engine = startEngine(true);
+        QVERIFY(engine);
+        HttpClient http(engine->port());
+        const QString path = u"/v1/admin/rehearsal"_s;
+        HttpClient::Response response = http.postJson(path, QJsonObject{{u"action"_s, u"start"_s}});
+        QCOMPARE(response.status, 409); // the demo session is live
+        QCOMPARE(response.json().value(u"error"_s).toString(), u"not_a_rehearsal"_s);
+
+        QString error;
+        QVERIFY(engine->createSession(definition(u"Dress run"_s, true), &error));
+        QCOMPARE(http.postJson(path, QJsonObject{{u"action"_s, u"go"_s}}).status, 400);
+        QCOMPARE(http.postJson(path, QJsonObject{{u"action"_s, u"start"_s}, {u"shape"_s, u"wave"_s}}).status,
+                 400);
+        QCOMPARE(http.postJson(path, QJsonObject{{u"action"_s, u"start"_s}, {u"rate"_s, 99999}}).status, 400);
+        QCOMPARE(http.postJson(path, QJsonObject{{u"action"_s, u"start"_s}, {u"rate"_s, 2.5}}).status, 400);
+        QVERIFY(!engine->rehearsalStatus().running);
+
+        response = http.postJson(path, QJsonObject{{u"action"_s, u"start"_s},
+                                                   {u"shape"_s, u"ramp"_s},
+                                                   {u"rate"_s, 300},
+                                                   {u"duration_seconds"_s, 120}});
+        QCOMPARE(response.status, 200);
+        QCOMPARE(response.json().value(u"running"_s).toBool(), true);
+        QCOMPARE(response.json().value(u"shape"_s).toString(), u"ramp"_s);
+        QCOMPARE(response.json().value(u"rate"_s).toInt(), 300);
+        QVERIFY(engine->rehearsalStatus().running);
+        QCOMPARE(http.postJson(path, QJsonObject{{u"action"_s, u"start"_s}}).status, 409);
+        QTRY_VERIFY_WITH_TIMEOUT(engine->rehearsalStatus().sent > 0, 20'000);
+
+        QCOMPARE(http.postJson(path, QJsonObject{{u"action"_s, u"stop"_s}}).status, 200);
+        QTRY_VERIFY_WITH_TIMEOUT(!engine->rehearsalStatus().running, 20'000);
+    }
+
     void switchingSessionsStopsTheTraffic()
     {
         auto engine = startEngine(true);
