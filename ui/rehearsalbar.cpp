@@ -95,6 +95,12 @@ void RehearsalBar::refresh()
     for (QWidget *w : {static_cast<QWidget *>(m_shape), static_cast<QWidget *>(m_rate),
                        static_cast<QWidget *>(m_duration)})
         w->setEnabled(!status.running);
+    if (status.running) {
+        // The run may have been started from automation: show its plan, not stale input.
+        m_shape->setCurrentIndex(qMax(0, m_shape->findData(int(status.plan.shape))));
+        m_rate->setValue(status.plan.ratePerSecond);
+        m_duration->setValue(status.plan.durationSeconds);
+    }
     if (!status.error.isEmpty()) {
         m_status->setText(status.error);
         return;

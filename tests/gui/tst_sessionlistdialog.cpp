@@ -248,8 +248,15 @@ private Q_SLOTS:
         startStop->click();
         QVERIFY(!backend.rehearsal.running);
 
-        // A live session: no strip.
+        // Started from automation: the strip shows that run's plan.
         QString error;
+        QVERIFY(backend.startRehearsal(RehearsalPlan{RehearsalShape::Spike, 1200, 90}, &error));
+        QCOMPARE(bar->findChild<QSpinBox *>(u"rehearsalRate"_s)->value(), 1200);
+        QCOMPARE(bar->findChild<QSpinBox *>(u"rehearsalDuration"_s)->value(), 90);
+        QVERIFY(bar->findChild<QLabel *>(u"rehearsalStatus"_s)->text().contains(u"spike"_s));
+        backend.stopRehearsal();
+
+        // A live session: no strip.
         QVERIFY(backend.createSession(definition(0, u"Live final"_s), &error));
         QTRY_VERIFY(!bar->isVisible());
     }
