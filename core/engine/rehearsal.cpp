@@ -33,6 +33,10 @@ QString RehearsalPlan::validate() const
             .arg(ratePerSecond);
     if (durationSeconds < 1 || durationSeconds > MaxDurationSeconds)
         return u"the rehearsal must last 1 to %1 s, not %2"_s.arg(MaxDurationSeconds).arg(durationSeconds);
+    if (qint64(ratePerSecond) * durationSeconds > MaxVotes) {
+        return u"a rehearsal sends at most %1 votes (rate \u00d7 duration); lower the rate or shorten it"_s
+            .arg(MaxVotes);
+    }
     if (rehearsalShapeName(shape) == u"unknown")
         return u"unknown traffic shape"_s;
     return {};

@@ -25,6 +25,8 @@ struct RehearsalPlan
 {
     static constexpr int MaxRatePerSecond = 5000;
     static constexpr int MaxDurationSeconds = 3600;
+    // The sender keeps about 32 bytes of bookkeeping per vote: this keeps a run near 100 MB.
+    static constexpr qint64 MaxVotes = 3'000'000;
 
     RehearsalShape shape = RehearsalShape::Steady;
     int ratePerSecond = 50; // the steady rate; the peak of a ramp or a spike

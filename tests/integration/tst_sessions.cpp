@@ -352,6 +352,10 @@ private Q_SLOTS:
                  400);
         QCOMPARE(http.postJson(path, QJsonObject{{u"action"_s, u"start"_s}, {u"rate"_s, 99999}}).status, 400);
         QCOMPARE(http.postJson(path, QJsonObject{{u"action"_s, u"start"_s}, {u"rate"_s, 2.5}}).status, 400);
+        response = http.postJson(
+            path, QJsonObject{{u"action"_s, u"start"_s}, {u"rate"_s, 5000}, {u"duration_seconds"_s, 3600}});
+        QCOMPARE(response.status, 400);
+        QVERIFY(response.json().value(u"message"_s).toString().contains(u"at most 3000000 votes"_s));
         QVERIFY(!engine->rehearsalStatus().running);
 
         response = http.postJson(path, QJsonObject{{u"action"_s, u"start"_s},
