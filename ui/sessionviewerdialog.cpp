@@ -5,14 +5,15 @@
 #include <QGroupBox>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QIcon>
 #include <QLabel>
+#include <QPixmap>
 #include <QPushButton>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
 #include "export/resulttable.h"
 #include "numberformat.h"
-#include "theme.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -84,9 +85,10 @@ SessionViewerDialog::SessionViewerDialog(const SessionView &view, QWidget *paren
         const qint64 raw =
             index >= 0 && std::size_t(index) < view.tally.raw.size() ? view.tally.raw[index] : 0;
         auto *option = new QTableWidgetItem(u"%1  (%2)"_s.arg(r.label, r.key));
-        const QColor colour(r.colour);
-        option->setBackground(colour);
-        option->setForeground(textColourOn(colour));
+        // A swatch, not a filled cell: a full-width block of colour reads as a bar of votes.
+        QPixmap swatch(14, 14);
+        swatch.fill(QColor(r.colour));
+        option->setIcon(QIcon(swatch));
         const QString cells[] = {QString::number(r.rank), QString(), formatCount(r.votes),
                                  formatPercentTenths(r.percentTenths), formatCount(raw)};
         for (int column = 0; column < 5; ++column) {
