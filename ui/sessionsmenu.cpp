@@ -31,6 +31,19 @@ SessionsMenu::SessionsMenu(ConsoleBackend &backend, QMainWindow &window)
     m_rehearsalBar = new RehearsalBar(backend, &window);
     window.addToolBar(Qt::TopToolBarArea, m_rehearsalBar);
     m_rehearsalBar->setVisible(backend.session().rehearsal);
+    // The title too (task bar, window switcher): connected after the window's own handler,
+    // so this runs once the window has set its title for the new session.
+    connect(&backend, &ConsoleBackend::sessionChanged, this, &SessionsMenu::markTitle);
+    markTitle();
+}
+
+void SessionsMenu::markTitle()
+{
+    const QString mark = tr(" \u2014 REHEARSAL");
+    QString title = m_window.windowTitle();
+    if (title.endsWith(mark))
+        title.chop(mark.size());
+    m_window.setWindowTitle(m_backend.session().rehearsal ? title + mark : title);
 }
 
 void SessionsMenu::showSessionList()

@@ -28,6 +28,8 @@ public:
     void duplicateCurrent();
 
 private:
+    void markTitle();
+
     ConsoleBackend &m_backend;
     QMainWindow &m_window;
     QAction *m_list = nullptr;

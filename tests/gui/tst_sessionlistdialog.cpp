@@ -229,6 +229,7 @@ private Q_SLOTS:
         FakeSessionBackend backend;
         fill(backend); // the current session is a rehearsal
         QMainWindow window;
+        window.setWindowTitle(u"votedesk \u2014 Dress run"_s);
         window.setCentralWidget(new QLabel(u"console"_s));
         auto *menu = new SessionsMenu(backend, window);
         window.resize(1200, 300);
@@ -236,6 +237,7 @@ private Q_SLOTS:
         QVERIFY(QTest::qWaitForWindowExposed(&window));
         RehearsalBar *bar = menu->rehearsalBar();
         QVERIFY(bar->isVisible());
+        QCOMPARE(window.windowTitle(), u"votedesk \u2014 Dress run \u2014 REHEARSAL"_s);
         QVERIFY(bar->findChild<QLabel *>(u"rehearsalBanner"_s)->text().contains(u"REHEARSAL"_s));
         bar->findChild<QSpinBox *>(u"rehearsalRate"_s)->setValue(800);
         auto *startStop = bar->findChild<QPushButton *>(u"rehearsalStartStop"_s);
@@ -259,6 +261,7 @@ private Q_SLOTS:
         // A live session: no strip.
         QVERIFY(backend.createSession(definition(0, u"Live final"_s), &error));
         QTRY_VERIFY(!bar->isVisible());
+        QCOMPARE(window.windowTitle(), u"votedesk \u2014 Dress run"_s);
     }
 };
 
