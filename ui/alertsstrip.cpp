@@ -41,7 +41,7 @@ AlertsStrip::AlertsStrip(QWidget *parent)
     m_logButton = new QPushButton(tr("Event log…"), this);
     m_logButton->setObjectName(u"eventLogButton"_s);
     m_logButton->setFocusPolicy(Qt::NoFocus);
-    m_logButton->setToolTip(tr("Every operator action and alert of this session, as stored (Ctrl+L)"));
+    m_logButton->setToolTip(tr("Every operator action and alert of this session, as stored (Ctrl+J)"));
     connect(m_logButton, &QPushButton::clicked, this, &AlertsStrip::eventLogRequested);
 
     auto *layout = new QHBoxLayout(this);

@@ -249,7 +249,8 @@ void MainWindow::buildMenus()
     connect(m_replayAction, &QAction::triggered, this, &MainWindow::showReplay);
     m_eventLogAction = results->addAction(tr("Event log…"));
     m_eventLogAction->setObjectName(u"eventLogAction"_s);
-    m_eventLogAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_L));
+    // Ctrl+J (journal): Ctrl+L is the session list's.
+    m_eventLogAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_J));
     connect(m_eventLogAction, &QAction::triggered, this, &MainWindow::showEventLog);
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
@@ -389,8 +390,14 @@ qint64 MainWindow::wallOffsetMs(const WindowStatus &status, const SecondSample &
 
 bool MainWindow::eventFilter(QObject *watched, QEvent *event)
 {
-    if (watched == menuBar() && event->type() == QEvent::Resize)
-        fitAlertsStrip();
+    if (watched == menuBar()) {
+        if (event->type() == QEvent::Resize) {
+            fitAlertsStrip();
+        } else if (event->type() == QEvent::ActionAdded || event->type() == QEvent::ActionRemoved) {
+            // A menu added from outside (SessionsMenu): re-measured once the bar has laid it out.
+            QMetaObject::invokeMethod(this, &MainWindow::fitAlertsStrip, Qt::QueuedConnection);
+        }
+    }
     return QMainWindow::eventFilter(watched, event);
 }
 

@@ -31,6 +31,7 @@
 #include "ui/qrcodewidget.h"
 #include "ui/replaydialog.h"
 #include "ui/resultscontrols.h"
+#include "ui/sessionsmenu.h"
 #include "ui/settingsdialog.h"
 #include "ui/theme.h"
 
@@ -440,6 +441,24 @@ private Q_SLOTS:
 
         window.findChild<QAction *>(u"replayAction"_s)->trigger();
         QVERIFY(window.findChild<ReplayDialog *>()->isVisible());
+    }
+
+    void everyShortcutIsUnique()
+    {
+        // Two actions with one key make Qt fire neither ("ambiguous"): a dead key on air.
+        FakeBackend backend(makeSession());
+        MainWindow window(backend);
+        new SessionsMenu(backend, window); // installed from outside, as the app does
+        QHash<QString, QString> owners;
+        for (const QAction *action : window.findChildren<QAction *>()) {
+            if (action->shortcut().isEmpty())
+                continue;
+            const QString key = action->shortcut().toString();
+            QVERIFY2(!owners.contains(key) || owners.value(key) == action->text(),
+                     qPrintable(u"%1 is both %2 and %3"_s.arg(key, owners.value(key), action->text())));
+            owners.insert(key, action->text());
+        }
+        QVERIFY(owners.size() >= 12);
     }
 
     void publishKeyOpensThePreview()
