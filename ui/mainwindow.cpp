@@ -242,6 +242,20 @@ void MainWindow::buildMenus()
     QMenu *results = menuBar()->addMenu(tr("&Results"));
     results->setObjectName(u"resultsMenu"_s);
     results->addActions(m_results->actions());
+    m_autoPublishAction = results->addAction(tr("Auto-publish (the air follows the tally)"));
+    m_autoPublishAction->setObjectName(u"autoPublishAction"_s);
+    m_autoPublishAction->setCheckable(true);
+    m_autoPublishAction->setToolTip(
+        tr("Once the session's visibility allows it, every change of the tally goes on "
+           "air by itself (kept with the session)"));
+    connect(m_autoPublishAction, &QAction::triggered, this, [this](bool on) {
+        QString error;
+        if (!m_backend.setAutoPublish(on, &error)) {
+            const QSignalBlocker blocker(m_autoPublishAction);
+            m_autoPublishAction->setChecked(m_backend.autoPublish());
+            QMessageBox::warning(this, tr("Auto-publish not changed"), error);
+        }
+    });
     results->addSeparator();
     m_replayAction = results->addAction(tr("Replay under another policy…"));
     m_replayAction->setObjectName(u"replayAction"_s);
@@ -327,6 +341,10 @@ void MainWindow::refresh()
     m_controls->setState(status.state);
     m_results->setState(status.state);
     m_results->setPublished(m_backend.published());
+    if (m_autoPublishAction->isChecked() != m_backend.autoPublish()) {
+        const QSignalBlocker blocker(m_autoPublishAction); // a change from the API, not a click
+        m_autoPublishAction->setChecked(m_backend.autoPublish());
+    }
     const QList<ConsoleEvent> events = m_backend.eventsSince(m_lastEventSeq);
     if (!events.isEmpty()) {
         m_lastEventSeq = events.constLast().seq;

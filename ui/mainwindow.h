@@ -110,6 +110,7 @@ private:
     ReplayDialog *m_replay = nullptr;
     QAction *m_settingsAction = nullptr;
     QAction *m_replayAction = nullptr;
+    QAction *m_autoPublishAction = nullptr;
     QAction *m_eventLogAction = nullptr;
     qint64 m_lastEventSeq = 0; // the newest line of the event log already on the strip
 };

@@ -83,6 +83,14 @@ public:
             return fail(error, QStringLiteral("The lines are not closed and drained."));
         return true;
     }
+    bool autoPublish() const override { return m_autoPublish; }
+    bool setAutoPublish(bool on, QString *error) override
+    {
+        if (refuse(error))
+            return false;
+        m_autoPublish = on;
+        return true;
+    }
     void requestAuditLog() override { ++auditRequests; }
     bool replayPolicy(const QString &policy, int optionCap, QString *error) override
     {
@@ -246,4 +254,5 @@ private:
     QString m_audienceUrl;
     PublishedResultsPtr m_published;
     QList<ConsoleEvent> m_events;
+    bool m_autoPublish = false;
 };

@@ -443,6 +443,34 @@ private Q_SLOTS:
         QVERIFY(window.findChild<ReplayDialog *>()->isVisible());
     }
 
+    void autoPublishFollowsTheBackend()
+    {
+        FakeBackend backend(makeSession());
+        MainWindow window(backend);
+        auto *action = window.findChild<QAction *>(u"autoPublishAction"_s);
+        QVERIFY(action);
+        QVERIFY(!action->isChecked());
+        action->trigger();
+        QVERIFY(backend.autoPublish());
+        window.refresh();
+        QVERIFY(action->isChecked());
+        // Switched off through the admin API: the menu follows at the next tick.
+        QVERIFY(backend.setAutoPublish(false, nullptr));
+        window.refresh();
+        QVERIFY(!action->isChecked());
+        // Refused: a warning, and the tick stays with what the backend says.
+        backend.refuseNext(u"the store is not taking writes"_s);
+        QString warning;
+        onNextModal<QMessageBox>([&](QMessageBox *box) {
+            warning = box->text();
+            box->accept();
+        });
+        action->trigger();
+        QCOMPARE(warning, u"the store is not taking writes"_s);
+        QVERIFY(!action->isChecked());
+        QVERIFY(!backend.autoPublish());
+    }
+
     void everyShortcutIsUnique()
     {
         // Two actions with one key make Qt fire neither ("ambiguous"): a dead key on air.
