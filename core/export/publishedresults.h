@@ -1,13 +1,13 @@
 #pragma once
 
-#include "session/sessiondefinition.h"
-#include "session/votingwindow.h"
-#include "tally/tallysnapshot.h"
+#include <memory>
 
 #include <QMap>
 #include <QString>
 
-#include <memory>
+#include "session/sessiondefinition.h"
+#include "session/votingwindow.h"
+#include "tally/tallysnapshot.h"
 
 // What the graphics get: one frozen picture of a session's results, taken when the operator
 // publishes (or when auto-publish does). Feeds, files and the public results endpoints are
