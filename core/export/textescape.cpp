@@ -1,7 +1,6 @@
 #include "export/textescape.h"
 
 #include <QDateTime>
-#include <QTimeZone>
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -162,5 +161,7 @@ QString TextEscape::isoUtc(const qint64 epochMs)
 {
     if (epochMs <= 0)
         return QString();
-    return QDateTime::fromMSecsSinceEpoch(epochMs, QTimeZone::utc()).toString(Qt::ISODateWithMs);
+    // Qt::UTC, not QTimeZone::utc(): only the former makes ISODate end in "Z" (the API's
+    // isoTime does the same, so files and endpoints spell times alike).
+    return QDateTime::fromMSecsSinceEpoch(epochMs, Qt::UTC).toString(Qt::ISODateWithMs);
 }

@@ -170,6 +170,7 @@ void TestResultDocuments::xmlExactBytes()
     QCOMPARE(top[u"question"_s], u"Who stays?"_s);
     QCOMPARE(top[u"total"_s], u"1000"_s);
     QCOMPARE(top[u"publish_version"_s], u"1"_s);
+    QCOMPARE(top[u"published_at"_s], u"2023-11-14T22:13:21.000Z"_s);
     QCOMPARE(top[u"rehearsal"_s], u"false"_s);
     QCOMPARE(rows.size(), 3);
     QCOMPARE(rows[2].fields[u"key"_s], u"C"_s);
