@@ -48,7 +48,8 @@ QString CommandLine::defaultDatabasePath()
     return QDir(folder).filePath(u"votedesk.db"_s);
 }
 
-CommandLine CommandLine::parse(const QStringList &arguments, Outcome *outcome)
+CommandLine CommandLine::parse(const QStringList &arguments, const ConsoleSettings &defaults,
+                               Outcome *outcome)
 {
     CommandLine result;
     QCommandLineParser parser;
@@ -58,27 +59,31 @@ CommandLine CommandLine::parse(const QStringList &arguments, Outcome *outcome)
     const QCommandLineOption helpOption = parser.addHelpOption();
     const QCommandLineOption versionOption = parser.addVersionOption();
     const QCommandLineOption headless(u"headless"_s, u"Run the ingest server without a window."_s);
-    const QCommandLineOption port(u"port"_s, u"HTTP port (default 8080; 0 picks a free one)."_s, u"port"_s,
-                                  u"8080"_s);
-    const QCommandLineOption bind(u"bind"_s, u"Address to listen on (default 127.0.0.1)."_s, u"address"_s,
-                                  u"127.0.0.1"_s);
+    const QCommandLineOption port(u"port"_s,
+                                  u"HTTP port (default %1; 0 picks a free one)."_s.arg(defaults.port),
+                                  u"port"_s, QString::number(defaults.port));
+    const QCommandLineOption bind(u"bind"_s,
+                                  u"Address to listen on (default %1)."_s.arg(defaults.bindAddress),
+                                  u"address"_s, defaults.bindAddress);
     const QCommandLineOption db(u"db"_s, u"SQLite database file (default %1)."_s.arg(defaultDatabasePath()),
                                 u"path"_s);
     const QCommandLineOption durability(
         u"durability"_s,
-        u"full (fsync every group commit, default) or normal (survives a crash, "
-        u"not a power cut)."_s,
-        u"mode"_s, u"full"_s);
+        u"full (fsync every group commit) or normal (survives a crash, not a power cut); default %1."_s.arg(
+            defaults.durability),
+        u"mode"_s, defaults.durability);
     const QCommandLineOption queueCapacity(u"queue-capacity"_s,
                                            u"Votes that may wait for the store before new ones get 503 "
-                                           u"(default 100000)."_s,
-                                           u"votes"_s, u"100000"_s);
-    const QCommandLineOption batchSize(u"batch-size"_s, u"Most votes per group commit (default 4096)."_s,
-                                       u"votes"_s, u"4096"_s);
-    const QCommandLineOption batchWindow(u"batch-window-ms"_s,
-                                         u"Longest a group commit waits to fill up (default 0: it takes what "
-                                         u"queued while the previous commit ran)."_s,
-                                         u"ms"_s, u"0"_s);
+                                           u"(default %1)."_s.arg(defaults.queueCapacity),
+                                           u"votes"_s, QString::number(defaults.queueCapacity));
+    const QCommandLineOption batchSize(u"batch-size"_s,
+                                       u"Most votes per group commit (default %1)."_s.arg(defaults.batchSize),
+                                       u"votes"_s, QString::number(defaults.batchSize));
+    const QCommandLineOption batchWindow(
+        u"batch-window-ms"_s,
+        u"Longest a group commit waits to fill up (default %1; 0: it takes "
+        u"what queued while the previous commit ran)."_s.arg(defaults.batchWindowMs),
+        u"ms"_s, QString::number(defaults.batchWindowMs));
     const int cores = qMax(1, QThread::idealThreadCount());
     const QCommandLineOption workersMin(u"workers-min"_s, u"Fewest active ingest workers (default 1)."_s,
                                         u"n"_s, u"1"_s);
@@ -87,15 +92,29 @@ CommandLine CommandLine::parse(const QStringList &arguments, Outcome *outcome)
         u"Most active ingest workers; the orchestrator scales between the two "
         u"from queue depth and age (default: cores, %1)."_s.arg(cores),
         u"n"_s, QString::number(cores));
+    const int ioDefault = defaults.ioThreads > 0 ? defaults.ioThreads : cores;
     const QCommandLineOption ioThreads(
-        u"io-threads"_s, u"HTTP event loops, each owning its connections (default: cores, %1)."_s.arg(cores),
-        u"n"_s, QString::number(cores));
+        u"io-threads"_s, u"HTTP event loops, each owning its connections (default %1)."_s.arg(ioDefault),
+        u"n"_s, QString::number(ioDefault));
     const QCommandLineOption maxConnections(
         u"max-connections"_s,
         u"Open connections before new ones are answered 503 and closed (default 10000)."_s, u"n"_s,
         u"10000"_s);
+    const QCommandLineOption noAudiencePage(
+        u"no-audience-page"_s, u"Do not serve the built-in voting page at / (the show has its own "
+                               u"app)."_s);
+    const QCommandLineOption headerTimeout(
+        u"header-timeout-ms"_s,
+        u"A request must be complete this long after its first byte, else 408 and close "
+        u"(slow clients; default 10000, 0 = never)."_s,
+        u"ms"_s, u"10000"_s);
+    const QCommandLineOption idleTimeout(
+        u"idle-timeout-ms"_s,
+        u"An idle keep-alive connection is closed after this long (default 60000, 0 = never)."_s, u"ms"_s,
+        u"60000"_s);
     parser.addOptions({headless, port, bind, db, durability, queueCapacity, batchSize, batchWindow,
-                       workersMin, workersMax, ioThreads, maxConnections});
+                       workersMin, workersMax, ioThreads, maxConnections, noAudiencePage, headerTimeout,
+                       idleTimeout});
 
     if (!parser.parse(arguments)) {
         printError(parser.errorText() + u"\nTry votedesk --help."_s);
@@ -186,6 +205,19 @@ CommandLine CommandLine::parse(const QStringList &arguments, Outcome *outcome)
         return result;
     }
     result.engine.maxConnections = int(value);
+    result.engine.serveAudiencePage = defaults.audiencePage && !parser.isSet(noAudiencePage);
+    if (!parseCount(parser.value(headerTimeout), 0, 3'600'000, &value)) {
+        printError(u"--header-timeout-ms must be a number from 0 to 3600000"_s);
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    result.engine.headerTimeoutMs = int(value);
+    if (!parseCount(parser.value(idleTimeout), 0, 86'400'000, &value)) {
+        printError(u"--idle-timeout-ms must be a number from 0 to 86400000"_s);
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    result.engine.idleTimeoutMs = int(value);
     *outcome = Outcome::Run;
     return result;
 }

@@ -2,6 +2,7 @@
 
 #include <QStringList>
 
+#include "engine/consolesettings.h"
 #include "engine/engine.h"
 
 // The command line of both modes (console and --headless), parsed with QCommandLineParser.
@@ -17,8 +18,9 @@ struct CommandLine
     bool headless = false;
     Engine::Options engine;
 
-    // Parses the application's arguments. Must run after the Q(Core)Application exists.
-    static CommandLine parse(const QStringList &arguments, Outcome *outcome);
+    // Parses the application's arguments. Must run after the Q(Core)Application exists. The
+    // saved settings are the defaults; what the command line says wins for this run.
+    static CommandLine parse(const QStringList &arguments, const ConsoleSettings &defaults, Outcome *outcome);
     // Looked up before the application object exists, to choose QApplication or
     // QCoreApplication.
     static bool wantsHeadless(int argc, char **argv);

@@ -1,10 +1,12 @@
 #include <cstdio>
 #include <memory>
+#include <sys/resource.h>
 
 #include <QApplication>
 #include <QCoreApplication>
 #include <QLoggingCategory>
 #include <QMessageBox>
+#include <QSettings>
 
 #include "commandline.h"
 #include "engine/engine.h"
@@ -15,6 +17,20 @@
 using namespace Qt::Literals::StringLiterals;
 
 namespace {
+// Every client connection is a descriptor, and the default soft limit (1024) is far below
+// what an audience brings (--max-connections defaults to 10000). The hard limit is ours to
+// take; if it is low too, connections beyond it are refused by accept() and counted, and
+// the server goes on.
+void raiseOpenFileLimit()
+{
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &limit) != 0)
+            std::perror("votedesk: cannot raise the open file limit");
+    }
+}
+
 int runEngine(QCoreApplication &app, const CommandLine &commandLine, bool withWindow)
 {
     Engine engine(commandLine.engine);
@@ -36,10 +52,14 @@ int runEngine(QCoreApplication &app, const CommandLine &commandLine, bool withWi
     QObject::connect(&engine, &Engine::storageError, &app, [](const QString &message) {
         std::fprintf(stderr, "votedesk: storage error: %s\n", qPrintable(message));
     });
+    QObject::connect(&engine, &Engine::storageRecovered, &app,
+                     [] { std::fprintf(stderr, "votedesk: the store takes writes again\n"); });
 
     std::unique_ptr<MainWindow> window;
     if (withWindow) {
         window = std::make_unique<MainWindow>(engine);
+        QObject::connect(&engine, &Engine::storageError, window.get(), &MainWindow::showStorageAlert);
+        QObject::connect(&engine, &Engine::storageRecovered, window.get(), &MainWindow::clearStorageAlert);
         window->show();
     }
     const int code = app.exec();
@@ -47,17 +67,32 @@ int runEngine(QCoreApplication &app, const CommandLine &commandLine, bool withWi
     engine.stop(); // commits what is queued before the process goes
     return code;
 }
+
+// The operator's saved settings (~/.config/votedesk/votedesk.ini): defaults for this run.
+// Broken values are reported and replaced by the built-in defaults rather than stopping a show.
+ConsoleSettings savedSettings()
+{
+    QSettings settings(QSettings::IniFormat, QSettings::UserScope, u"votedesk"_s, u"votedesk"_s);
+    ConsoleSettings loaded = ConsoleSettings::load(settings);
+    const QString problem = loaded.validate();
+    if (problem.isEmpty())
+        return loaded;
+    std::fprintf(stderr, "votedesk: ignoring the saved settings in %s: %s\n", qPrintable(settings.fileName()),
+                 qPrintable(problem));
+    return ConsoleSettings();
+}
 } // namespace
 
 int main(int argc, char *argv[])
 {
+    raiseOpenFileLimit();
     QCoreApplication::setApplicationName(u"votedesk"_s);
     QCoreApplication::setApplicationVersion(QStringLiteral(VOTEDESK_VERSION));
 
     if (CommandLine::wantsHeadless(argc, argv)) {
         QCoreApplication app(argc, argv);
         CommandLine::Outcome outcome;
-        const CommandLine commandLine = CommandLine::parse(app.arguments(), &outcome);
+        const CommandLine commandLine = CommandLine::parse(app.arguments(), savedSettings(), &outcome);
         if (outcome != CommandLine::Outcome::Run)
             return outcome == CommandLine::Outcome::ExitOk ? 0 : 2;
         return runEngine(app, commandLine, false);
@@ -65,7 +100,7 @@ int main(int argc, char *argv[])
 
     QApplication app(argc, argv);
     CommandLine::Outcome outcome;
-    const CommandLine commandLine = CommandLine::parse(app.arguments(), &outcome);
+    const CommandLine commandLine = CommandLine::parse(app.arguments(), savedSettings(), &outcome);
     if (outcome != CommandLine::Outcome::Run)
         return outcome == CommandLine::Outcome::ExitOk ? 0 : 2;
     applyConsoleTheme(app);

@@ -6,6 +6,7 @@
 #include <QFrame>
 #include <QGuiApplication>
 #include <QHBoxLayout>
+#include <QLabel>
 #include <QMessageBox>
 #include <QPushButton>
 #include <QScreen>
@@ -75,9 +76,17 @@ MainWindow::MainWindow(ConsoleBackend &backend, QWidget *parent)
     body->addLayout(left, 0);
     body->addWidget(m_chart, 1);
 
+    m_storageAlert = new QLabel(central);
+    m_storageAlert->setObjectName(u"storageAlert"_s);
+    m_storageAlert->setWordWrap(true);
+    m_storageAlert->setStyleSheet(
+        u"QLabel { background: #b00020; color: white; font-weight: bold; padding: 8px 12px; }"_s);
+    m_storageAlert->hide();
+
     auto *layout = new QVBoxLayout(central);
     layout->setContentsMargins(20, 16, 20, 12);
     layout->setSpacing(12);
+    layout->addWidget(m_storageAlert);
     layout->addWidget(m_header);
     layout->addWidget(makeSeparator(central));
     layout->addLayout(body, 1);
@@ -99,6 +108,20 @@ MainWindow::MainWindow(ConsoleBackend &backend, QWidget *parent)
 
     if (const QScreen *screen = QGuiApplication::primaryScreen())
         resize(screen->availableSize() * 0.85);
+}
+
+void MainWindow::showStorageAlert(const QString &message)
+{
+    m_storageAlert->setText(tr("Votes cannot be stored: they are refused (503) until the store takes "
+                               "writes again, which is checked every second.\n%1")
+                                .arg(message));
+    m_storageAlert->show();
+}
+
+void MainWindow::clearStorageAlert()
+{
+    m_storageAlert->hide();
+    statusBar()->showMessage(tr("The store takes writes again; votes are accepted."), 15'000);
 }
 
 void MainWindow::refresh()

@@ -6,6 +6,7 @@
 
 class ConsoleBackend;
 class CountdownWidget;
+class QLabel;
 class QPushButton;
 class QTimer;
 class ResultsChart;
@@ -37,6 +38,11 @@ public:
 public Q_SLOTS:
     // Pulls the backend's state now instead of at the next tick.
     void refresh();
+    // The red strip over the console while votes cannot be stored (Engine::storageError):
+    // the operator must know at once that the audience is being turned away. Cleared when the
+    // store takes writes again (Engine::storageRecovered).
+    void showStorageAlert(const QString &message);
+    void clearStorageAlert();
 
 private:
     void reloadSession();
@@ -56,4 +62,5 @@ private:
     TotalsPanel *m_totals = nullptr;
     ResultsChart *m_chart = nullptr;
     QPushButton *m_exportButton = nullptr;
+    QLabel *m_storageAlert = nullptr;
 };

@@ -52,7 +52,7 @@ void SessionHeader::setSession(const SessionDefinition &session)
     // Sessions have 2 to 64 options, so the plural never needs a singular.
     m_detailsLabel->setText(
         tr("%1 · %2 options · %3")
-            .arg(session.title, QString::number(session.options.size()), votePolicyName(session.policy)));
+            .arg(session.title, QString::number(session.options.size()), session.policyText()));
 }
 
 void SessionHeader::setIngestUrl(const QString &url)

@@ -1,13 +1,15 @@
 #include "engine/apiroutes.h"
 
+#include <QCryptographicHash>
 #include <QDateTime>
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QUrlQuery>
 
-#include "export/csvwriter.h"
-#include "export/resulttable.h"
+#include "engine/finalization.h"
+#include "engine/publisheddocuments.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -23,6 +25,27 @@ Http::HttpResponse publicResponse(Http::HttpResponse response)
 {
     response.addHeader("Cache-Control", "max-age=1");
     return response;
+}
+
+QString actorOf(const Http::RequestContext &context)
+{
+    return Actor::adminApi(context.peerAddress.toString());
+}
+
+// Before the visibility rule lets the results out, the public documents do not exist.
+Http::HttpResponse notPublished(const SessionDefinition &session)
+{
+    QString message;
+    switch (session.visibility) {
+    case ResultsVisibility::AfterClose:
+        message = u"the results of this vote are shown once the lines are closed"_s;
+        break;
+    case ResultsVisibility::Live:
+    case ResultsVisibility::OnPublish:
+        message = u"the results of this vote have not been published yet"_s;
+        break;
+    }
+    return publicResponse(Http::HttpResponse::jsonError(404, "not_published", message));
 }
 
 std::optional<Http::HttpResponse> adminOnly(const Http::RequestContext &context)
@@ -63,12 +86,6 @@ Http::HttpResponse withEtag(Http::HttpResponse response, const QByteArray &etag)
 {
     response.addHeader("ETag", etag);
     return publicResponse(std::move(response));
-}
-
-QByteArray resultsEtag(const TallySnapshot &snapshot, const char *variant)
-{
-    return '"' + QByteArray(variant) + '-' + QByteArray::number(snapshot.sessionId) + '-' +
-           QByteArray::number(snapshot.version) + '"';
 }
 
 std::optional<Http::HttpResponse> notModified(const Http::HttpRequest &request, const QByteArray &etag)
@@ -117,47 +134,34 @@ Http::Router buildApiRouter(const ApiContext &ctx)
         const GateStatePtr gate = ctx.gate.load();
         QJsonObject object = QJsonDocument::fromJson(windowStatusJson(*gate, ctx.clock.nowMs())).object();
         const QJsonObject definition = gate->session.toJson();
-        for (const QString &key : {u"title"_s, u"question"_s, u"options"_s, u"policy"_s})
+        for (const QString &key :
+             {u"title"_s, u"question"_s, u"options"_s, u"policy"_s, u"visibility"_s, u"voter_id"_s})
             object.insert(key, definition.value(key));
         object.insert(u"id"_s, gate->session.id);
+        const PublishedViewPtr view = ctx.published.load();
+        object.insert(u"results_published"_s, view && view->results->session.id == gate->session.id);
         return std::optional(publicResponse(HttpResponse::json(200, toJson(object))));
     });
 
-    router.add(Method::Get, "/v1/results", [&ctx](const HttpRequest &request, const RequestContext &) {
-        const GateStatePtr gate = ctx.gate.load();
-        const TallySnapshot snapshot = snapshotFor(*gate, *ctx.snapshots.load());
-        const QByteArray etag = resultsEtag(snapshot, "json");
-        if (auto unchanged = notModified(request, etag))
-            return unchanged;
-        const ResultTable table = ResultTable::compute(gate->session, snapshot.exact);
-        QJsonArray rows;
-        for (const ResultRow &row : table.rows) {
-            rows.append(QJsonObject{{u"rank"_s, row.rank},
-                                    {u"key"_s, row.key},
-                                    {u"label"_s, row.label},
-                                    {u"colour"_s, row.colour},
-                                    {u"votes"_s, row.votes},
-                                    {u"percent"_s, row.percentText().toDouble()}});
-        }
-        const QJsonObject object{{u"session"_s, gate->session.id},
-                                 {u"question"_s, gate->session.question},
-                                 {u"state"_s, windowStateName(gate->window.state)},
-                                 {u"total"_s, table.total},
-                                 {u"updated_at"_s, isoTime(snapshot.takenAtMs)},
-                                 {u"results"_s, rows}};
-        return std::optional(withEtag(HttpResponse::json(200, toJson(object)), etag));
-    });
-
-    router.add(Method::Get, "/v1/results.csv", [&ctx](const HttpRequest &request, const RequestContext &) {
-        const GateStatePtr gate = ctx.gate.load();
-        const TallySnapshot snapshot = snapshotFor(*gate, *ctx.snapshots.load());
-        const QByteArray etag = resultsEtag(snapshot, "csv");
-        if (auto unchanged = notModified(request, etag))
-            return unchanged;
-        const ResultTable table = ResultTable::compute(gate->session, snapshot.exact);
-        return std::optional(withEtag(
-            HttpResponse::text(200, CsvWriter::longForm(table, {}), "text/csv; charset=utf-8"), etag));
-    });
+    // The public results documents: served from the published view only (rendered once per
+    // publish), never from the live tally. A view of another session (a switch in flight)
+    // counts as nothing published.
+    const QList<PublishedDocument> &documents = publishedDocuments();
+    for (qsizetype i = 0; i < documents.size(); ++i) {
+        const PublishedDocument &document = documents[i];
+        router.add(Method::Get, document.path,
+                   [&ctx, i, contentType = document.contentType](const HttpRequest &request,
+                                                                 const RequestContext &) {
+                       const GateStatePtr gate = ctx.gate.load();
+                       const PublishedViewPtr view = ctx.published.load();
+                       if (!view || view->results->session.id != gate->session.id)
+                           return std::optional(notPublished(gate->session));
+                       if (auto unchanged = notModified(request, view->etag))
+                           return unchanged;
+                       return std::optional(
+                           withEtag(HttpResponse(200, contentType, view->bodies[i]), view->etag));
+                   });
+    }
 
     router.add(Method::Get, "/healthz", [](const HttpRequest &, const RequestContext &) {
         return std::optional(HttpResponse::json(200, R"({"status":"ok"})"));
@@ -212,7 +216,10 @@ Http::Router buildApiRouter(const ApiContext &ctx)
         const QJsonObject object{{u"session"_s, gate->session.id},
                                  {u"title"_s, gate->session.title},
                                  {u"state"_s, windowStateName(gate->window.state)},
-                                 {u"policy"_s, votePolicyName(gate->session.policy)},
+                                 {u"policy"_s, gate->session.policyText()},
+                                 {u"option_cap"_s, gate->session.optionCap},
+                                 {u"visibility"_s, resultsVisibilityName(gate->session.visibility)},
+                                 {u"auto_publish"_s, gate->session.autoPublish},
                                  {u"raw"_s, countsByKey(gate->session, snapshot.raw)},
                                  {u"exact"_s, countsByKey(gate->session, snapshot.exact)},
                                  {u"accepted"_s, snapshot.accepted},
@@ -221,7 +228,19 @@ Http::Router buildApiRouter(const ApiContext &ctx)
                                  {u"late"_s, gate->rejects->count(RejectReason::WindowClosed)},
                                  {u"rejected_by_reason"_s, byReason},
                                  {u"queue_depth"_s, qint64(ctx.queue.depth())}};
-        return std::optional(HttpResponse::json(200, toJson(object)));
+        QJsonObject withPublished = object;
+        const PublishedViewPtr view = ctx.published.load();
+        if (view && view->results->session.id == gate->session.id) {
+            const PublishedResults &published = *view->results;
+            withPublished.insert(
+                u"published"_s, QJsonObject{{u"version"_s, qint64(published.publishVersion)},
+                                            {u"final"_s, published.final},
+                                            {u"published_at"_s, isoTime(published.publishedAtMs)},
+                                            {u"exact"_s, countsByKey(gate->session, published.tally.exact)}});
+        } else {
+            withPublished.insert(u"published"_s, QJsonValue::Null);
+        }
+        return std::optional(HttpResponse::json(200, toJson(withPublished)));
     });
 
     router.add(
@@ -243,21 +262,32 @@ Http::Router buildApiRouter(const ApiContext &ctx)
                 return std::optional(
                     HttpResponse::jsonError(400, "missing_field", u"the field \"action\" is missing"_s));
             }
-            const QString name = action.toString();
-            qint64 seconds = 0;
-            if (name == u"extend") {
+            AdminAction admin;
+            admin.name = action.toString();
+            admin.actor = actorOf(rc);
+            if (admin.name == u"extend") {
                 const QJsonValue value = doc.object().value(u"seconds"_s);
-                seconds = value.isUndefined() ? 30 : value.toInteger(-1);
-                if (!value.isUndefined() && (!value.isDouble() || seconds <= 0 || seconds > 24 * 3600)) {
+                admin.seconds = value.isUndefined() ? 30 : value.toInteger(-1);
+                if (!value.isUndefined() &&
+                    (!value.isDouble() || admin.seconds <= 0 || admin.seconds > 24 * 3600)) {
                     return std::optional(HttpResponse::jsonError(
                         400, "bad_request", u"\"seconds\" must be a whole number from 1 to 86400"_s));
                 }
-            } else if (name != u"open" && name != u"close") {
+            } else if (admin.name == u"auto_publish") {
+                const QJsonValue enabled = doc.object().value(u"enabled"_s);
+                if (!enabled.isBool()) {
+                    return std::optional(HttpResponse::jsonError(
+                        400, "bad_request", u"auto_publish needs \"enabled\": true or false"_s));
+                }
+                admin.enabled = enabled.toBool();
+            } else if (admin.name != u"open" && admin.name != u"close" && admin.name != u"publish" &&
+                       admin.name != u"finalize") {
                 return std::optional(HttpResponse::jsonError(
                     400, "bad_request",
-                    u"unknown action \"%1\"; use open, close or extend"_s.arg(name.left(32))));
+                    u"unknown action \"%1\"; use open, close, extend, publish, finalize or auto_publish"_s
+                        .arg(admin.name.left(32))));
             }
-            ctx.windowAction(name, seconds, rc.ticket);
+            ctx.windowAction(admin, rc.ticket);
             return std::optional<HttpResponse>();
         });
 
@@ -281,7 +311,7 @@ Http::Router buildApiRouter(const ApiContext &ctx)
                    QString problem;
                    if (!SessionDefinition::fromJson(object, &definition, &problem))
                        return std::optional(HttpResponse::jsonError(400, "bad_request", problem));
-                   ctx.createSession(definition, rc.ticket);
+                   ctx.createSession(definition, actorOf(rc), rc.ticket);
                    return std::optional<HttpResponse>();
                });
 
@@ -303,8 +333,88 @@ Http::Router buildApiRouter(const ApiContext &ctx)
         return std::optional<HttpResponse>();
     });
 
+    if (ctx.serveAudiencePage) {
+        // Read once: the files are compiled in and never change while the server runs.
+        struct Asset
+        {
+            QByteArray path;
+            QString resource;
+            QByteArray contentType;
+        };
+        const Asset assets[] = {
+            {"/", u":/audience/index.html"_s, "text/html; charset=utf-8"},
+            {"/vote", u":/audience/index.html"_s, "text/html; charset=utf-8"},
+            {"/audience.js", u":/audience/audience.js"_s, "text/javascript; charset=utf-8"},
+            {"/audience.css", u":/audience/audience.css"_s, "text/css; charset=utf-8"},
+        };
+        for (const Asset &asset : assets) {
+            QFile file(asset.resource);
+            const QByteArray bytes = file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+            const QByteArray etag =
+                '"' + QCryptographicHash::hash(bytes, QCryptographicHash::Sha256).toHex().left(16) + '"';
+            const QByteArray contentType = asset.contentType;
+            router.add(Method::Get, asset.path,
+                       [bytes, etag, contentType](const HttpRequest &request, const RequestContext &) {
+                           HttpResponse response = matchesEtag(request, etag)
+                                                       ? HttpResponse(304, {}, {})
+                                                       : HttpResponse(200, contentType, bytes);
+                           response.addHeader("ETag", etag);
+                           response.addHeader("Cache-Control", "no-cache");
+                           response.addHeader("X-Content-Type-Options", "nosniff");
+                           // Only its own scripts and styles; no framing (clickjacking a vote).
+                           response.addHeader("Content-Security-Policy",
+                                              "default-src 'self'; img-src 'self' data:; base-uri 'none'; "
+                                              "form-action 'none'; frame-ancestors 'none'");
+                           return std::optional(response);
+                       });
+        }
+    }
+    router.add(Method::Get, "/v1/admin/replay", [&ctx](const HttpRequest &request, const RequestContext &rc) {
+        if (auto refused = adminOnly(rc))
+            return refused;
+        const QUrlQuery query(QString::fromLatin1(request.query.toByteArray()));
+        CountingRule rule;
+        QString problem;
+        if (!query.hasQueryItem(u"policy"_s)) {
+            return std::optional(HttpResponse::jsonError(
+                400, "bad_request", u"name the policy to replay: ?policy=first_wins (or capped:N, ...)"_s));
+        }
+        if (!CountingRule::parsePolicy(query.queryItemValue(u"policy"_s, QUrl::FullyDecoded), &rule,
+                                       &problem))
+            return std::optional(HttpResponse::jsonError(400, "bad_request", problem));
+        if (query.hasQueryItem(u"option_cap"_s)) {
+            bool ok = false;
+            rule.optionCap = query.queryItemValue(u"option_cap"_s).toInt(&ok);
+            if (!ok)
+                rule.optionCap = -1;
+        }
+        problem = rule.validate();
+        if (!problem.isEmpty())
+            return std::optional(HttpResponse::jsonError(400, "bad_request", problem));
+        ctx.replay(rule, actorOf(rc), rc.ticket);
+        return std::optional<HttpResponse>();
+    });
+
+    router.add(Method::Get, "/v1/admin/audit", [&ctx](const HttpRequest &request, const RequestContext &rc) {
+        if (auto refused = adminOnly(rc))
+            return refused;
+        const QUrlQuery query(QString::fromLatin1(request.query.toByteArray()));
+        qint64 sessionId = ctx.gate.load()->session.id;
+        if (query.hasQueryItem(u"session"_s)) {
+            bool ok = false;
+            sessionId = query.queryItemValue(u"session"_s).toLongLong(&ok);
+            if (!ok || sessionId < 1)
+                return std::optional(
+                    HttpResponse::jsonError(400, "bad_request", u"session=<id> (1 or more)"_s));
+        }
+        ctx.auditLog(sessionId, rc.ticket);
+        return std::optional<HttpResponse>();
+    });
+
     // Audience pages and graphics on other origins may vote and read; nothing else.
-    for (const char *path : {"/v1/votes", "/v1/session", "/v1/results", "/v1/results.csv"})
+    for (const char *path : {"/v1/votes", "/v1/session"})
         router.allowCrossOrigin(path);
+    for (const PublishedDocument &document : documents)
+        router.allowCrossOrigin(document.path);
     return router;
 }

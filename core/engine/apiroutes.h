@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "engine/publishing.h"
 #include "http/router.h"
 #include "ingest/ingestgate.h"
 #include "ingest/ingestqueue.h"
@@ -9,6 +10,16 @@
 #include "metrics/metrics.h"
 #include "session/clock.h"
 #include "tally/tallysnapshot.h"
+
+// An admin action on the current session (POST /v1/admin/window), checked for form by the
+// route: open, close, extend (seconds), publish, finalize, auto_publish (enabled).
+struct AdminAction
+{
+    QString name;
+    qint64 seconds = 0;   // extend
+    bool enabled = false; // auto_publish
+    QString actor;        // "admin-api <peer address>", for the audit log
+};
 
 // Everything the HTTP API reads, and the entry points for admin actions. The handlers run on
 // the I/O threads: reads go through the thread-safe gate, queue, snapshot box and metrics;
@@ -19,16 +30,25 @@ struct ApiContext
     IngestGate &gate;
     IngestQueue &queue;
     SnapshotBox &snapshots;
+    const PublishedBox &published; // what the public results endpoints serve
     Metrics &metrics;
     const Clock &clock;
     const VoteHandler &votes;
     // Extra Prometheus samples (server counters, ...); called on an I/O thread.
     std::function<QList<Metrics::Sample>()> extraMetrics;
-    // {"action":"open"|"close"|"extend","seconds":N}; seconds only for extend.
-    std::function<void(const QString &action, qint64 seconds, const Http::ReplyTicket &ticket)> windowAction;
-    std::function<void(const SessionDefinition &definition, const Http::ReplyTicket &ticket)> createSession;
+    std::function<void(const AdminAction &action, const Http::ReplyTicket &ticket)> windowAction;
+    std::function<void(const SessionDefinition &definition, const QString &actor,
+                       const Http::ReplyTicket &ticket)>
+        createSession;
     // The current session's vote log after a sequence number, answered through the ticket.
     std::function<void(qint64 afterSeq, qint64 limit, const Http::ReplyTicket &ticket)> voteLog;
+    // The stored log of the current session re-tallied under another rule.
+    std::function<void(const CountingRule &rule, const QString &actor, const Http::ReplyTicket &ticket)>
+        replay;
+    // The audit log of a session, answered through the ticket.
+    std::function<void(qint64 sessionId, const Http::ReplyTicket &ticket)> auditLog;
+    // Serve the audience voting page at / and /vote (a setting: off when the show has its own app).
+    bool serveAudiencePage = true;
 };
 
 // The v1 route table (DESIGN.md §4).

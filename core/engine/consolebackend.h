@@ -4,6 +4,8 @@
 #include <QObject>
 #include <QString>
 
+#include "engine/finalization.h"
+#include "export/publishedresults.h"
 #include "metrics/metricssampler.h"
 #include "session/sessiondefinition.h"
 #include "session/votingwindow.h"
@@ -61,7 +63,48 @@ public:
     virtual bool extendLines(int seconds, QString *error) = 0;
     virtual bool closeLines(QString *error) = 0;
 
+    // Results for the graphics. The defaults suit a backend without publishing (a fake).
+    // The picture on air: what the public endpoints and feeds show (null: nothing yet).
+    virtual PublishedResultsPtr published() const { return {}; }
+    // Takes the live tally as the new published picture (open, closing, closed; in final the
+    // certified picture stays). resultsPublished() follows.
+    virtual bool publishResults(QString *error) { return refuse(error); }
+    // Starts the certification (closed and drained only): a recount from the store compared
+    // with the live tally. Ends in finalized() or finalizeFailed(), never blocks the UI.
+    virtual bool finalizeResults(QString *error) { return refuse(error); }
+    // Publish by itself once the session's visibility allows it (persisted with the session).
+    virtual bool autoPublish() const { return false; }
+    virtual bool setAutoPublish(bool on, QString *error)
+    {
+        Q_UNUSED(on);
+        return refuse(error);
+    }
+    // Asks for the current session's audit log; it arrives with auditLogReady().
+    virtual void requestAuditLog() {}
+    // Re-tallies the stored log under another policy ("first_wins", "capped:20") and option cap;
+    // the result arrives with policyReplayReady(). Nothing is changed by it.
+    virtual bool replayPolicy(const QString &policy, int optionCap, QString *error)
+    {
+        Q_UNUSED(policy);
+        Q_UNUSED(optionCap);
+        return refuse(error);
+    }
+
 Q_SIGNALS:
     void sessionChanged();
     void windowChanged();
+    // Rare events only (a publish is at most one a second).
+    void resultsPublished();
+    void finalized(const FinalizationInputs &inputs);
+    void finalizeFailed(const QString &message);
+    void auditLogReady(const QList<AuditEntry> &entries);
+    void policyReplayReady(const PolicyReplay &replay);
+
+private:
+    static bool refuse(QString *error)
+    {
+        if (error)
+            *error = QStringLiteral("not available here");
+        return false;
+    }
 };

@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 
@@ -54,6 +55,9 @@ Engine::Engine(Options options, const Clock &clock, QObject *parent)
     m_samplerTimer.setInterval(1000);
     m_samplerTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_samplerTimer, &QTimer::timeout, this, [this] { m_sampler.sample(m_uptime.elapsed() + 1); });
+    // The graphics poll at about a second too: publishing more often would only churn files.
+    m_publishTimer.setInterval(1000);
+    connect(&m_publishTimer, &QTimer::timeout, this, &Engine::autoPublishTick);
 
     // Gauges read by /metrics and the sampler from any thread: atomics and locked getters only.
     m_metrics.setGauge(Metrics::kQueueDepthGauge, "Votes admitted and not yet answered",
@@ -107,6 +111,10 @@ bool Engine::start(QString *error)
         QMetaObject::invokeMethod(
             this, [this, message] { Q_EMIT storageError(message); }, Qt::QueuedConnection);
     });
+    m_writer->setStorageRecoveredHandler([this] {
+        QMetaObject::invokeMethod(
+            this, [this] { Q_EMIT storageRecovered(); }, Qt::QueuedConnection);
+    });
     JournalWriter::LoadResult loaded = m_writer->start();
     if (!loaded.ok) {
         m_writer.reset();
@@ -126,14 +134,17 @@ bool Engine::start(QString *error)
         m_rejects = loaded.rejects;
         const WindowState before = loaded.current->window.state;
         m_window = VotingWindow::resume(loaded.current->window, m_session.lateToleranceMs, now);
+        if (loaded.published)
+            restorePublished(*loaded.published);
         if (before == WindowState::Open && m_window.state() == WindowState::Closing) {
             windowChangedTo(u"lines_closed"_s, u"the close instant passed while votedesk was not running"_s,
-                            std::nullopt);
+                            Actor::system(), std::nullopt);
         } else {
             m_queue.setAdmission(admission());
             publishGate();
             if (m_window.state() == WindowState::Closing) // stopped while draining: finish it
-                windowChangedTo(u"drain_resumed"_s, u"resuming the drain after a restart"_s, std::nullopt);
+                windowChangedTo(u"drain_resumed"_s, u"resuming the drain after a restart"_s, Actor::system(),
+                                std::nullopt);
         }
         qCInfo(lcEngine) << "resumed session" << m_session.id << m_session.title << "in state"
                          << windowStateName(m_window.state());
@@ -144,12 +155,12 @@ bool Engine::start(QString *error)
         m_window = VotingWindow(demo.windowMs, demo.lateToleranceMs);
         m_createdAtMs = now;
         m_rejects = std::make_shared<RejectCounters>();
-        switchSession(currentRecord(), {});
+        switchSession(currentRecord(), {}, Actor::system());
         qCInfo(lcEngine) << "created the demo session" << demo.id;
     }
 
     m_api = std::make_unique<ApiContext>(ApiContext{
-        m_gate, m_queue, m_snapshots, m_metrics, m_clock, m_voteHandler,
+        m_gate, m_queue, m_snapshots, m_publishedBox, m_metrics, m_clock, m_voteHandler,
         [this] {
             const Http::HttpServerCounters &c = m_server->counters();
             auto v = [](const std::atomic<qint64> &a) {
@@ -170,17 +181,18 @@ bool Engine::start(QString *error)
                  v(c.connectionsRefused)},
                 {"votedesk_http_request_timeouts_total", "counter", "Requests not complete in time (408)",
                  v(c.requestTimeouts)},
+                {"votedesk_http_idle_timeouts_total", "counter", "Connections closed after --idle-timeout-ms",
+                 v(c.idleTimeouts)},
             };
         },
         // Crossing: admin actions come from an I/O thread and run on the engine's thread.
-        [this](const QString &action, qint64 seconds, const Http::ReplyTicket &ticket) {
+        [this](const AdminAction &action, const Http::ReplyTicket &ticket) {
             QMetaObject::invokeMethod(
-                this, [this, action, seconds, ticket] { adminWindowAction(action, seconds, ticket); },
-                Qt::QueuedConnection);
+                this, [this, action, ticket] { adminAction(action, ticket); }, Qt::QueuedConnection);
         },
-        [this](const SessionDefinition &definition, const Http::ReplyTicket &ticket) {
+        [this](const SessionDefinition &definition, const QString &actor, const Http::ReplyTicket &ticket) {
             QMetaObject::invokeMethod(
-                this, [this, definition, ticket] { adminCreateSession(definition, ticket); },
+                this, [this, definition, actor, ticket] { adminCreateSession(definition, actor, ticket); },
                 Qt::QueuedConnection);
         },
         // Crossing: straight from the I/O thread into the writer's queue (thread-safe); the
@@ -199,8 +211,31 @@ bool Engine::start(QString *error)
                                     Http::HttpResponse(200, "text/csv; charset=utf-8", csv)
                                         .addHeader("X-Votedesk-Session", QByteArray::number(sessionId)));
                 }));
+        },
+        // Crossing: a replay is audited by the engine, so it goes through the engine's thread.
+        [this](const CountingRule &rule, const QString &actor, const Http::ReplyTicket &ticket) {
+            QMetaObject::invokeMethod(
+                this, [this, rule, actor, ticket] { adminReplay(rule, actor, ticket); },
+                Qt::QueuedConnection);
+        },
+        // Crossing: straight into the writer's queue; the writer answers from its thread.
+        [this](qint64 sessionId, const Http::ReplyTicket &ticket) {
+            m_writerQueue.push(m_writer->loadAudit(sessionId, [ticket](bool ok, const QList<EventRow> &events,
+                                                                       const QString &problem) {
+                if (!ok) {
+                    Http::sendReply(ticket, Http::HttpResponse::jsonError(503, "storage_unavailable", problem)
+                                                .addHeader("Retry-After", "2"));
+                    return;
+                }
+                QList<AuditEntry> entries;
+                entries.reserve(events.size());
+                for (const EventRow &event : events)
+                    entries.append(auditEntryFrom(event));
+                Http::sendReply(ticket, Http::HttpResponse::json(200, auditLogJson(entries)));
+            }));
         }});
 
+    m_api->serveAudiencePage = m_options.serveAudiencePage;
     Http::HttpServer::Options serverOptions;
     serverOptions.ioThreads = qMax(1, m_options.ioThreads);
     serverOptions.maxConnections = m_options.maxConnections;
@@ -237,8 +272,10 @@ bool Engine::start(QString *error)
     m_uptime.start();
     m_sampler.sample(m_uptime.elapsed() + 1); // primes: the first real sample comes in a second
     m_samplerTimer.start();
+    m_publishTimer.start();
     Q_EMIT sessionChanged();
     Q_EMIT windowChanged();
+    autoPublishTick(); // a live session's picture is on air from the start
     return true;
 }
 
@@ -249,6 +286,7 @@ void Engine::stop()
     m_deadlineTimer.stop();
     m_orchestratorTimer.stop();
     m_samplerTimer.stop();
+    m_publishTimer.stop();
     // Order matters. New votes are refused (503, retry) while every vote already admitted
     // flows through the workers and is committed and answered; then the writer closes the
     // store; only then does the server go (its I/O threads deliver those answers).
@@ -304,7 +342,7 @@ void Engine::publishGate()
     m_gate.publish(std::make_shared<const GateState>(GateState{m_session, m_window.record(), m_rejects}));
 }
 
-void Engine::windowChangedTo(const QString &eventKind, const QString &detail,
+void Engine::windowChangedTo(const QString &eventKind, const QString &detail, const QString &actor,
                              std::optional<Http::ReplyTicket> ticket)
 {
     JournalWriter::Completion done;
@@ -319,7 +357,9 @@ void Engine::windowChangedTo(const QString &eventKind, const QString &detail,
                                      .addHeader("Retry-After", "2"));
         };
     }
-    m_writerQueue.push(m_writer->saveSession(currentRecord(), eventKind, detail, std::move(done)));
+    m_writerQueue.push(m_writer->saveSession(
+        currentRecord(), EventRow{0, m_session.id, m_clock.nowMs(), eventKind, detail, actor},
+        std::move(done)));
     publishGate();
     if (m_window.state() == WindowState::Closing) {
         // Every vote admitted before the close is ahead of this barrier in its shard.
@@ -333,6 +373,7 @@ void Engine::windowChangedTo(const QString &eventKind, const QString &detail,
     }
     armDeadlineTimer();
     Q_EMIT windowChanged();
+    autoPublishTick(); // live follows the state; after_close is released by the close
 }
 
 void Engine::onDrained(qint64 sessionId)
@@ -340,7 +381,8 @@ void Engine::onDrained(qint64 sessionId)
     if (!m_running || sessionId != m_session.id || m_window.state() != WindowState::Closing)
         return;
     m_window.markDrained();
-    windowChangedTo(u"results_frozen"_s, u"every vote received before the close is stored"_s, std::nullopt);
+    windowChangedTo(u"results_frozen"_s, u"every vote received before the close is stored"_s, Actor::system(),
+                    std::nullopt);
 }
 
 void Engine::armDeadlineTimer()
@@ -358,12 +400,12 @@ void Engine::armDeadlineTimer()
 void Engine::checkDeadline()
 {
     if (m_window.expireIfDue(m_clock.nowMs()))
-        windowChangedTo(u"lines_closed"_s, u"closed on time"_s, std::nullopt);
+        windowChangedTo(u"lines_closed"_s, u"closed on time"_s, Actor::system(), std::nullopt);
     else
         armDeadlineTimer();
 }
 
-bool Engine::windowAction(Action action, qint64 extraMs, QString *error,
+bool Engine::windowAction(Action action, qint64 extraMs, const QString &actor, QString *error,
                           std::optional<Http::ReplyTicket> ticket)
 {
     if (!m_running)
@@ -375,19 +417,20 @@ bool Engine::windowAction(Action action, qint64 extraMs, QString *error,
         if (!m_window.open(now, error))
             return false;
         windowChangedTo(u"lines_opened"_s, u"closes at %1"_s.arg(isoTime(m_window.record().closesAtMs)),
-                        ticket);
+                        actor, ticket);
         return true;
     case Action::Extend:
         if (!m_window.extend(now, extraMs, error))
             return false;
         windowChangedTo(
             u"lines_extended"_s,
-            u"+%1 s, closes at %2"_s.arg(extraMs / 1000).arg(isoTime(m_window.record().closesAtMs)), ticket);
+            u"+%1 s, closes at %2"_s.arg(extraMs / 1000).arg(isoTime(m_window.record().closesAtMs)), actor,
+            ticket);
         return true;
     case Action::Close:
         if (!m_window.closeNow(now, error))
             return false;
-        windowChangedTo(u"lines_closed"_s, u"closed by the operator"_s, ticket);
+        windowChangedTo(u"lines_closed"_s, u"closed by the operator"_s, actor, ticket);
         return true;
     }
     return false;
@@ -395,17 +438,17 @@ bool Engine::windowAction(Action action, qint64 extraMs, QString *error,
 
 bool Engine::openLines(QString *error)
 {
-    return windowAction(Action::Open, 0, error, std::nullopt);
+    return windowAction(Action::Open, 0, Actor::console(), error, std::nullopt);
 }
 
 bool Engine::extendLines(int seconds, QString *error)
 {
-    return windowAction(Action::Extend, qint64(seconds) * 1000, error, std::nullopt);
+    return windowAction(Action::Extend, qint64(seconds) * 1000, Actor::console(), error, std::nullopt);
 }
 
 bool Engine::closeLines(QString *error)
 {
-    return windowAction(Action::Close, 0, error, std::nullopt);
+    return windowAction(Action::Close, 0, Actor::console(), error, std::nullopt);
 }
 
 void Engine::reply(const Http::ReplyTicket &ticket, int status, const QByteArray &body)
@@ -415,15 +458,15 @@ void Engine::reply(const Http::ReplyTicket &ticket, int status, const QByteArray
         Http::sendReply(ticket, Http::HttpResponse::json(status, body));
 }
 
-void Engine::adminWindowAction(const QString &action, qint64 seconds, const Http::ReplyTicket &ticket)
+void Engine::adminWindowAction(const AdminAction &action, const Http::ReplyTicket &ticket)
 {
     if (!m_running)
         return;
-    const Action kind = action == u"open"     ? Action::Open
-                        : action == u"extend" ? Action::Extend
-                                              : Action::Close;
+    const Action kind = action.name == u"open"     ? Action::Open
+                        : action.name == u"extend" ? Action::Extend
+                                                   : Action::Close;
     QString error;
-    if (windowAction(kind, seconds * 1000, &error, ticket))
+    if (windowAction(kind, action.seconds * 1000, action.actor, &error, ticket))
         return; // answered once the change is stored
     QByteArray code;
     switch (m_window.state()) {
@@ -445,9 +488,17 @@ void Engine::adminWindowAction(const QString &action, qint64 seconds, const Http
 
 bool Engine::createSession(SessionDefinition definition, QString *error)
 {
+    return createSession(std::move(definition), Actor::console(), error);
+}
+
+bool Engine::createSession(SessionDefinition definition, const QString &actor, QString *error)
+{
     if (!m_running)
         return fail(error, u"votedesk is not running"_s);
     checkDeadline();
+    if (m_finalizing)
+        return fail(error,
+                    u"\u201c%1\u201d is being finalized; wait for the certification"_s.arg(m_session.title));
     if (m_window.state() == WindowState::Open || m_window.state() == WindowState::Closing) {
         return fail(error,
                     u"the lines of \"%1\" are %2; close them before switching to another session"_s.arg(
@@ -462,19 +513,25 @@ bool Engine::createSession(SessionDefinition definition, QString *error)
     m_window = VotingWindow(definition.windowMs, definition.lateToleranceMs);
     m_createdAtMs = m_clock.nowMs();
     m_rejects = std::make_shared<RejectCounters>();
-    switchSession(currentRecord(), {});
+    // Nothing of the new session is on air until its visibility allows it.
+    m_published.reset();
+    m_publishVersion = 0;
+    m_publishedBox.publish(nullptr);
+    switchSession(currentRecord(), {}, actor);
     armDeadlineTimer();
     Q_EMIT sessionChanged();
     Q_EMIT windowChanged();
+    autoPublishTick();
     return true;
 }
 
-void Engine::adminCreateSession(const SessionDefinition &definition, const Http::ReplyTicket &ticket)
+void Engine::adminCreateSession(const SessionDefinition &definition, const QString &actor,
+                                const Http::ReplyTicket &ticket)
 {
     if (!m_running)
         return;
     QString error;
-    if (!createSession(definition, &error)) {
+    if (!createSession(definition, actor, &error)) {
         const bool busy = m_window.state() == WindowState::Open || m_window.state() == WindowState::Closing;
         reply(ticket, busy ? 409 : 400, errorJson(busy ? "window_open" : "bad_request", error));
         return;
@@ -484,7 +541,7 @@ void Engine::adminCreateSession(const SessionDefinition &definition, const Http:
     body.insert(u"state"_s, windowStateName(m_window.state()));
     const QByteArray json = QJsonDocument(body).toJson(QJsonDocument::Compact);
     m_writerQueue.push(
-        m_writer->saveSession(currentRecord(), {}, {}, [ticket, json](bool ok, const QString &problem) {
+        m_writer->saveSession(currentRecord(), EventRow{}, [ticket, json](bool ok, const QString &problem) {
             Http::sendReply(ticket, ok ? Http::HttpResponse::json(201, json)
                                        : Http::HttpResponse::jsonError(503, "storage_unavailable", problem)
                                              .addHeader("Retry-After", "2"));
@@ -502,16 +559,17 @@ void Engine::sendBarrier(std::function<void(bool, const QString &)> done)
     m_queue.setAdmission(admission(), marker);
 }
 
-void Engine::switchSession(const SessionRecord &record, std::function<void(bool, const QString &)> done)
+void Engine::switchSession(const SessionRecord &record, std::function<void(bool, const QString &)> done,
+                           const QString &actor)
 {
     // The writer switches its published tally first; then each shard switches its ledger, in
     // order with its votes, when its worker reaches the marker.
-    m_writerQueue.push(m_writer->activateSession(record, m_rejects, std::move(done)));
+    m_writerQueue.push(m_writer->activateSession(record, m_rejects, std::move(done), actor));
     IngestQueue::Marker marker;
     marker.kind = IngestQueue::Marker::Kind::SwitchSession;
     marker.sessionId = record.definition.id;
     marker.optionCount = int(record.definition.options.size());
-    marker.policy = record.definition.policy;
+    marker.rule = record.definition.rule();
     m_queue.setAdmission(admission(), marker);
     publishGate();
 }
@@ -610,4 +668,477 @@ QString Engine::ingestUrl() const
     const QString hostText =
         host.protocol() == QAbstractSocket::IPv6Protocol ? u'[' + host.toString() + u']' : host.toString();
     return u"http://%1:%2/v1/votes"_s.arg(hostText).arg(port());
+}
+
+// Results: publishing, auto-publish, finalization, replay, audit. All on the engine's thread;
+// the store work goes through the writer's queue and comes back as queued invocations.
+
+void Engine::adminAction(const AdminAction &action, const Http::ReplyTicket &ticket)
+{
+    if (!m_running)
+        return;
+    Refusal refusal;
+    if (action.name == u"publish") {
+        if (!publish(PublishCause::Operator, action.actor, &refusal, ticket))
+            reply(ticket, refusal.status, errorJson(refusal.code, refusal.message));
+        return;
+    }
+    if (action.name == u"finalize") {
+        if (!finalize(action.actor, &refusal, ticket))
+            reply(ticket, refusal.status, errorJson(refusal.code, refusal.message));
+        return;
+    }
+    if (action.name == u"auto_publish") {
+        QString error;
+        if (!setAutoPublish(action.enabled, action.actor, &error, ticket))
+            reply(ticket, 503, errorJson("storage_unavailable", error));
+        return;
+    }
+    adminWindowAction(action, ticket);
+}
+
+bool Engine::resultsReleased() const
+{
+    switch (m_session.visibility) {
+    case ResultsVisibility::Live:
+        return true;
+    case ResultsVisibility::AfterClose:
+        return m_window.state() == WindowState::Closed || m_window.state() == WindowState::Final;
+    case ResultsVisibility::OnPublish:
+        return m_publishVersion > 0; // the operator's first publish released them
+    }
+    return false;
+}
+
+void Engine::autoPublishTick()
+{
+    if (!m_running || m_finalizing || !m_session.autoPublish || m_window.state() == WindowState::Final ||
+        !resultsReleased())
+        return;
+    // Compare what airs, not version numbers: a restart renumbers the live tally.
+    const TallySnapshotPtr live = tally();
+    if (m_published && m_published->session.id == m_session.id &&
+        m_published->window.state == m_window.state() && m_published->tally.exact == live->exact &&
+        m_published->tally.raw == live->raw && m_published->tally.accepted == live->accepted &&
+        m_published->tally.uniqueVoters == live->uniqueVoters)
+        return;
+    publish(PublishCause::Automatic, Actor::system(), nullptr, std::nullopt);
+}
+
+bool Engine::publishResults(QString *error)
+{
+    Refusal refusal;
+    if (publish(PublishCause::Operator, Actor::console(), &refusal, std::nullopt))
+        return true;
+    return fail(error, refusal.message);
+}
+
+bool Engine::publish(PublishCause cause, const QString &actor, Refusal *refusal,
+                     std::optional<Http::ReplyTicket> ticket)
+{
+    auto refuse = [refusal](int status, const QByteArray &code, const QString &message) {
+        if (refusal)
+            *refusal = Refusal{status, code, message};
+        return false;
+    };
+    if (!m_running)
+        return refuse(503, "storage_unavailable", u"votedesk is not running"_s);
+    if (cause == PublishCause::Operator)
+        checkDeadline(); // the close instant may have passed since the timer last looked
+    if (m_finalizing)
+        return refuse(409, "finalizing", u"the results are being certified; the final picture follows"_s);
+    switch (m_window.state()) {
+    case WindowState::Draft:
+    case WindowState::Ready:
+        if (cause == PublishCause::Operator)
+            return refuse(409, "window_not_open",
+                          u"the lines have not opened yet: there is nothing to publish"_s);
+        break;
+    case WindowState::Open:
+    case WindowState::Closing:
+        if (m_session.visibility == ResultsVisibility::AfterClose) {
+            return refuse(
+                409, "window_open",
+                u"this vote's results are shown only once the lines are closed (visibility after_close)"_s);
+        }
+        break;
+    case WindowState::Closed:
+        break;
+    case WindowState::Final:
+        // The certified picture stays on air: publishing again changes nothing.
+        if (!m_published)
+            return refuse(409, "already_final", u"the results are final"_s);
+        if (ticket)
+            reply(*ticket, 200, QJsonDocument(publishedJson(*m_published)).toJson(QJsonDocument::Compact));
+        return true;
+    }
+
+    const qint64 now = m_clock.nowMs();
+    auto results = std::make_shared<PublishedResults>();
+    results->session = m_session;
+    results->tally = *tally();
+    results->window = m_window.record();
+    results->publishVersion = m_publishVersion + 1;
+    results->publishedAtMs = now;
+    putOnAir(results);
+
+    // The audit log keeps what people did; auto-publish, which runs every second while votes
+    // come in, is logged once, when it first puts the session's results on air.
+    EventRow event;
+    if (cause == PublishCause::Operator || results->publishVersion == 1) {
+        event = EventRow{
+            0,
+            m_session.id,
+            now,
+            u"results_published"_s,
+            u"version %1: exact %2 (%3 votes counted raw, state %4)%5"_s.arg(
+                QString::number(results->publishVersion), describeCounts(results->tally.exact, m_session),
+                QString::number(results->tally.accepted), windowStateName(results->window.state),
+                cause == PublishCause::Automatic ? u"; automatically from now on (visibility %1)"_s.arg(
+                                                       resultsVisibilityName(m_session.visibility))
+                                                 : QString()),
+            actor};
+    }
+    JournalWriter::Completion done;
+    if (ticket) {
+        QByteArray body = QJsonDocument(publishedJson(*results)).toJson(QJsonDocument::Compact);
+        done = [ticket = *ticket, body = std::move(body)](bool ok, const QString &error) {
+            Http::sendReply(ticket, ok ? Http::HttpResponse::json(200, body)
+                                       : Http::HttpResponse::jsonError(503, "storage_unavailable", error)
+                                             .addHeader("Retry-After", "2"));
+        };
+    }
+    m_writerQueue.push(m_writer->savePublished(toPublishedRecord(*results), event, std::move(done)));
+    return true;
+}
+
+void Engine::putOnAir(PublishedResultsPtr results)
+{
+    m_published = results;
+    m_publishVersion = results ? results->publishVersion : 0;
+    // Rendered here, once per publish; the I/O threads only hand out the bytes.
+    m_publishedBox.publish(results ? renderPublishedView(results) : nullptr);
+    if (results)
+        Q_EMIT resultsPublished();
+}
+
+void Engine::restorePublished(const PublishedRecord &record)
+{
+    PublishedResults results;
+    QString error;
+    if (!fromPublishedRecord(record, m_session, &results, &error)) {
+        qCWarning(lcEngine).noquote() << error;
+        return;
+    }
+    m_published = std::make_shared<const PublishedResults>(std::move(results));
+    m_publishVersion = m_published->publishVersion;
+    m_publishedBox.publish(renderPublishedView(m_published));
+}
+
+bool Engine::setAutoPublish(bool on, QString *error)
+{
+    return setAutoPublish(on, Actor::console(), error, std::nullopt);
+}
+
+bool Engine::setAutoPublish(bool on, const QString &actor, QString *error,
+                            std::optional<Http::ReplyTicket> ticket)
+{
+    if (!m_running)
+        return fail(error, u"votedesk is not running"_s);
+    const QByteArray body = QJsonDocument(QJsonObject{{u"session"_s, m_session.id}, {u"auto_publish"_s, on}})
+                                .toJson(QJsonDocument::Compact);
+    JournalWriter::Completion done;
+    if (ticket) {
+        done = [ticket = *ticket, body](bool ok, const QString &problem) {
+            Http::sendReply(ticket, ok ? Http::HttpResponse::json(200, body)
+                                       : Http::HttpResponse::jsonError(503, "storage_unavailable", problem)
+                                             .addHeader("Retry-After", "2"));
+        };
+    }
+    if (m_session.autoPublish == on) {
+        if (done)
+            done(true, {});
+        return true;
+    }
+    m_session.autoPublish = on;
+    publishGate();
+    const QString detail = on ? u"the results on air follow the tally once visibility %1 allows"_s.arg(
+                                    resultsVisibilityName(m_session.visibility))
+                              : u"only the operator's publish changes the results on air"_s;
+    m_writerQueue.push(
+        m_writer->saveSession(currentRecord(),
+                              EventRow{0, m_session.id, m_clock.nowMs(),
+                                       on ? u"auto_publish_on"_s : u"auto_publish_off"_s, detail, actor},
+                              std::move(done)));
+    autoPublishTick();
+    return true;
+}
+
+bool Engine::finalizeResults(QString *error)
+{
+    Refusal refusal;
+    if (finalize(Actor::console(), &refusal, std::nullopt))
+        return true;
+    return fail(error, refusal.message);
+}
+
+bool Engine::finalize(const QString &actor, Refusal *refusal, std::optional<Http::ReplyTicket> ticket)
+{
+    auto refuse = [refusal](int status, const QByteArray &code, const QString &message) {
+        if (refusal)
+            *refusal = Refusal{status, code, message};
+        return false;
+    };
+    if (!m_running)
+        return refuse(503, "storage_unavailable", u"votedesk is not running"_s);
+    checkDeadline();
+    if (m_finalizing)
+        return refuse(409, "finalizing", u"a finalization is already running"_s);
+    switch (m_window.state()) {
+    case WindowState::Draft:
+    case WindowState::Ready:
+        return refuse(409, "window_not_open",
+                      u"the lines have not opened yet: there is nothing to certify"_s);
+    case WindowState::Open:
+        return refuse(409, "window_open", u"close the lines before finalizing"_s);
+    case WindowState::Closing:
+        return refuse(409, "draining",
+                      u"the votes received before the close are still being stored; finalize once closed"_s);
+    case WindowState::Final:
+        return refuse(409, "already_final", u"the results are already final (certified)"_s);
+    case WindowState::Closed:
+        break;
+    }
+
+    // Everything of the engine's the report needs, taken now; the tally comes from the recount.
+    m_finalizing = true;
+    const qint64 now = m_clock.nowMs();
+    auto inputs = std::make_shared<FinalizationInputs>();
+    PublishedResults &results = inputs->results;
+    results.session = m_session;
+    results.window = m_window.record();
+    results.window.state = WindowState::Final;
+    results.publishVersion = m_publishVersion + 1;
+    results.publishedAtMs = now;
+    results.final = true;
+    inputs->metrics = m_sampler.samples();
+    inputs->rejectedByReason = m_rejects->byCode();
+    inputs->rejected = m_rejects->total();
+    inputs->late = m_rejects->count(RejectReason::WindowClosed);
+    inputs->openedAtMs = results.window.openedAtMs;
+    inputs->closesAtMs = results.window.closesAtMs;
+    inputs->closedAtMs = results.window.closedAtMs;
+    inputs->finalizedAtMs = now;
+    inputs->databasePath = m_options.databasePath;
+
+    SessionRecord finalRecord = currentRecord();
+    finalRecord.window.state = WindowState::Final;
+    // Closed and drained: the live tally no longer changes, so what the line names is what the
+    // recount must match (the writer refuses otherwise).
+    const TallySnapshotPtr live = tally();
+    const EventRow event{0,
+                         m_session.id,
+                         now,
+                         u"finalized"_s,
+                         u"certified: the recount from the store matches the live tally; exact %1; %2 votes "
+                         u"from %3 voters, %4 late; results frozen as version %5"_s.arg(
+                             describeCounts(live->exact, m_session), QString::number(live->accepted),
+                             QString::number(live->uniqueVoters), QString::number(inputs->late),
+                             QString::number(results.publishVersion)),
+                         actor};
+    const qint64 tallyVersion = qint64(live->version);
+
+    // Runs on the writer thread once the recount matched (see JournalWriter::certify). It alone
+    // touches *inputs until `done` hands them back to this thread through a queued call.
+    JournalWriter::CertifyHook hook = [inputs, event, tallyVersion, writer = m_finalWriter](
+                                          const TallyCounts &recount, const QList<EventRow> &audit,
+                                          const VoteLogReader &log, PublishedRecord *picture,
+                                          QString *error) {
+        TallySnapshot &certified = inputs->results.tally;
+        certified.sessionId = inputs->results.session.id;
+        certified.version = quint64(tallyVersion);
+        certified.takenAtMs = inputs->finalizedAtMs;
+        certified.raw = recount.raw;
+        certified.exact = recount.exact;
+        certified.accepted = recount.accepted;
+        certified.uniqueVoters = recount.uniqueVoters;
+        inputs->accepted = recount.accepted;
+        inputs->uniqueVoters = recount.uniqueVoters;
+        for (const EventRow &row : audit) {
+            inputs->audit.append(auditEntryFrom(row));
+            if (row.kind == u"lines_extended")
+                inputs->extendedAtMs.append(row.atMs);
+        }
+        inputs->audit.append(auditEntryFrom(event));
+        *picture = toPublishedRecord(inputs->results);
+        return !writer || writer(*inputs, log, error);
+    };
+    m_writerQueue.push(m_writer->certify(
+        finalRecord, event, std::move(hook),
+        [this, inputs, actor, ticket](const JournalWriter::CertifyOutcome &outcome) {
+            QMetaObject::invokeMethod(
+                this, [this, outcome, inputs, actor, ticket] { onCertified(outcome, inputs, actor, ticket); },
+                Qt::QueuedConnection);
+        }));
+    return true;
+}
+
+void Engine::onCertified(const JournalWriter::CertifyOutcome &outcome,
+                         std::shared_ptr<FinalizationInputs> inputs, const QString &actor,
+                         std::optional<Http::ReplyTicket> ticket)
+{
+    m_finalizing = false;
+    if (!m_running)
+        return;
+    using Result = JournalWriter::CertifyOutcome::Result;
+    if (outcome.result == Result::Certified) {
+        QString error;
+        if (!m_window.finalize(&error))
+            qCWarning(lcEngine).noquote() << "certified, but" << error;
+        m_queue.setAdmission(admission());
+        publishGate();
+        putOnAir(std::make_shared<const PublishedResults>(inputs->results));
+        qCInfo(lcEngine) << "session" << m_session.id << "is final";
+        Q_EMIT windowChanged();
+        Q_EMIT finalized(*inputs);
+        if (ticket)
+            reply(*ticket, 200, QJsonDocument(publishedJson(inputs->results)).toJson(QJsonDocument::Compact));
+        return;
+    }
+
+    int status = 409;
+    QByteArray code;
+    QString message;
+    QJsonObject body;
+    switch (outcome.result) {
+    case Result::Mismatch:
+        code = "recount_mismatch";
+        message = u"the recount from the store does not match the live tally: "_s %
+                  describeDifferences(outcome.differences, m_session);
+        if (!outcome.error.isEmpty())
+            message += (outcome.differences.isEmpty() ? QString() : u"; "_s) + outcome.error;
+        body.insert(u"differences"_s, differencesJson(outcome.differences, m_session));
+        break;
+    case Result::Refused:
+        status = 500;
+        code = "final_export_failed";
+        message = u"the final files could not be written: "_s + outcome.error;
+        break;
+    case Result::WrongSession:
+        code = "session_changed";
+        message = outcome.error;
+        break;
+    case Result::StorageFailed:
+    case Result::Certified:
+        status = 503;
+        code = "storage_unavailable";
+        message = outcome.error;
+        break;
+    }
+    qCWarning(lcEngine).noquote() << "finalization refused:" << message;
+    m_writerQueue.push(m_writer->appendEvent(
+        EventRow{0, m_session.id, m_clock.nowMs(), u"finalize_refused"_s, message, actor}));
+    Q_EMIT finalizeFailed(message);
+    if (ticket) {
+        body.insert(u"error"_s, QString::fromLatin1(code));
+        body.insert(u"message"_s, message);
+        reply(*ticket, status, QJsonDocument(body).toJson(QJsonDocument::Compact));
+    }
+}
+
+bool Engine::replayPolicy(const QString &policy, int optionCap, QString *error)
+{
+    CountingRule rule;
+    if (!CountingRule::parsePolicy(policy, &rule, error))
+        return false;
+    rule.optionCap = optionCap;
+    return replayPolicy(
+        rule, Actor::console(), [this](const PolicyReplay &replay) { Q_EMIT policyReplayReady(replay); },
+        error);
+}
+
+bool Engine::replayPolicy(const CountingRule &rule, const QString &actor, ReplayDone done, QString *error)
+{
+    if (!m_running)
+        return fail(error, u"votedesk is not running"_s);
+    const QString problem = rule.validate();
+    if (!problem.isEmpty())
+        return fail(error, problem);
+    // Crossing: the replay runs on the writer thread (the store is there); its outcome comes
+    // back through a queued call, where it is compared, audited and handed to `done`.
+    m_writerQueue.push(m_writer->replayLog(rule, [this, rule, actor,
+                                                  done](const JournalWriter::ReplayOutcome &outcome) {
+        QMetaObject::invokeMethod(
+            this,
+            [this, rule, actor, done, outcome] {
+                PolicyReplay replay;
+                replay.sessionId = outcome.sessionId;
+                replay.rule = rule;
+                replay.liveRule = m_session.rule();
+                replay.replayed = outcome.replayed;
+                replay.live = outcome.live;
+                replay.ok = outcome.ok && outcome.sessionId == m_session.id;
+                replay.error = outcome.ok ? u"the session changed during the replay"_s : outcome.error;
+                if (replay.ok) {
+                    replay.error.clear();
+                    replay.differences = compareTallies(outcome.live, outcome.replayed);
+                    const qsizetype differing = std::count_if(
+                        replay.differences.cbegin(), replay.differences.cend(),
+                        [](const TallyDifference &d) { return d.field == TallyDifference::Field::Exact; });
+                    m_writerQueue.push(m_writer->appendEvent(EventRow{
+                        0, m_session.id, m_clock.nowMs(), u"policy_replayed"_s,
+                        u"%1: exact %2, live (%3) %4; %5 options differ; nothing was changed"_s.arg(
+                            rule.describe(), describeCounts(outcome.replayed.exact, m_session),
+                            m_session.rule().describe(), describeCounts(outcome.live.exact, m_session),
+                            QString::number(differing)),
+                        actor}));
+                }
+                done(replay);
+            },
+            Qt::QueuedConnection);
+    }));
+    return true;
+}
+
+void Engine::adminReplay(const CountingRule &rule, const QString &actor, const Http::ReplyTicket &ticket)
+{
+    if (!m_running)
+        return;
+    QString error;
+    const bool started = replayPolicy(
+        rule, actor,
+        [this, ticket](const PolicyReplay &replay) {
+            if (!replay.ok) {
+                reply(ticket, 503, errorJson("storage_unavailable", replay.error));
+                return;
+            }
+            reply(ticket, 200, policyReplayJson(replay, m_session));
+        },
+        &error);
+    if (!started)
+        reply(ticket, 400, errorJson("bad_request", error));
+}
+
+void Engine::auditLog(AuditDone done)
+{
+    if (!m_running) {
+        done(false, {}, u"votedesk is not running"_s);
+        return;
+    }
+    m_writerQueue.push(m_writer->loadAudit(
+        m_session.id, [this, done](bool ok, const QList<EventRow> &events, const QString &error) {
+            QList<AuditEntry> entries;
+            entries.reserve(events.size());
+            for (const EventRow &event : events)
+                entries.append(auditEntryFrom(event));
+            // Crossing: back to the engine's thread.
+            QMetaObject::invokeMethod(
+                this, [done, ok, entries, error] { done(ok, entries, error); }, Qt::QueuedConnection);
+        }));
+}
+
+void Engine::requestAuditLog()
+{
+    auditLog(
+        [this](bool, const QList<AuditEntry> &entries, const QString &) { Q_EMIT auditLogReady(entries); });
 }

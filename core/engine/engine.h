@@ -1,6 +1,8 @@
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 
 #include <QElapsedTimer>
 #include <QHostAddress>
@@ -8,8 +10,11 @@
 #include <QTimer>
 
 #include "engine/consolebackend.h"
+#include "engine/finalization.h"
+#include "engine/publishing.h"
 #include "ingest/ingestgate.h"
 #include "ingest/ingestqueue.h"
+#include "ingest/journalwriter.h"
 #include "ingest/orchestrator.h"
 #include "ingest/votehandler.h"
 #include "ingest/writerqueue.h"
@@ -24,9 +29,9 @@ namespace Http {
 class HttpServer;
 struct ReplyTicket;
 } // namespace Http
-class JournalWriter;
 class WorkerPool;
 struct ApiContext;
+struct AdminAction;
 
 // The composition root of core: one object that the console, the headless server and the
 // integration tests all run. It owns the store writer, the ingest queue, the HTTP server and
@@ -36,7 +41,9 @@ struct ApiContext;
 // is the only owner of the window state machine and the session. I/O threads reach it only
 // through queued invocations (admin actions); the journal writer reaches it the same way
 // (drain barriers, storage errors). What I/O threads read is published to them as immutable
-// copies: IngestGate (session + window) and the queue's admission rule.
+// copies: IngestGate (session + window) and the queue's admission rule. The public results
+// endpoints serve the PublishedBox: the picture taken at the last publish with its documents
+// rendered here, on this thread, so a poll costs a pointer copy and never reaches the store.
 class Engine final : public ConsoleBackend
 {
     Q_OBJECT
@@ -54,10 +61,11 @@ public:
         int batchWindowMs = 0;             // longest a group commit waits to fill; 0 = natural grouping
         int workersMin = 1;
         int workersMax = 2;
-        int ioThreads = 1;            // HTTP event loops (the app defaults to the number of cores)
-        int maxConnections = 10'000;  // more are answered 503 and closed
-        int headerTimeoutMs = 10'000; // a request must be complete this long after it began
-        int idleTimeoutMs = 60'000;   // an idle keep-alive connection is closed after this
+        int ioThreads = 1;             // HTTP event loops (the app defaults to the number of cores)
+        int maxConnections = 10'000;   // more are answered 503 and closed
+        int headerTimeoutMs = 10'000;  // a request must be complete this long after it began
+        int idleTimeoutMs = 60'000;    // an idle keep-alive connection is closed after this
+        bool serveAudiencePage = true; // GET / and /vote: the built-in voting page for phones
     };
 
     explicit Engine(Options options, const Clock &clock = SystemClock::instance(), QObject *parent = nullptr);
@@ -83,10 +91,33 @@ public:
     bool openLines(QString *error) override;
     bool extendLines(int seconds, QString *error) override;
     bool closeLines(QString *error) override;
+    PublishedResultsPtr published() const override { return m_published; }
+    bool publishResults(QString *error) override;
+    bool finalizeResults(QString *error) override;
+    bool autoPublish() const override { return m_session.autoPublish; }
+    bool setAutoPublish(bool on, QString *error) override;
+    void requestAuditLog() override;
+    bool replayPolicy(const QString &policy, int optionCap, QString *error) override;
 
     // Creates a session from a validated definition and makes it current. Refused while the
-    // current session's lines are open or closing.
+    // current session's lines are open or closing, or while it is being finalized.
     bool createSession(SessionDefinition definition, QString *error);
+
+    // Results. The version of the picture on air (0: nothing published in this session).
+    quint64 publishVersion() const { return m_publishVersion; }
+    // The feed side's final step (files, report, pack); see FinalWriter. Without one,
+    // finalization still certifies and freezes the results.
+    void setFinalWriter(FinalWriter writer) { m_finalWriter = std::move(writer); }
+    // One auto-publish step (a 1 s timer calls it; tests may call it): publishes the live tally
+    // when auto-publish is on, the visibility allows it and the tally or the state changed.
+    void autoPublishTick();
+    // The current session's audit log, oldest first; `done` runs on the engine's thread.
+    using AuditDone = std::function<void(bool ok, const QList<AuditEntry> &entries, const QString &error)>;
+    void auditLog(AuditDone done);
+    // Replays the current session's stored log under `rule` (audited as `actor`); `done` runs
+    // on the engine's thread. False with *error when the rule is invalid or not running.
+    using ReplayDone = std::function<void(const PolicyReplay &replay)>;
+    bool replayPolicy(const CountingRule &rule, const QString &actor, ReplayDone done, QString *error);
 
     // Checks the close deadline against the clock now. A timer calls it; tests that drive a
     // manual clock call it after moving time.
@@ -102,6 +133,9 @@ public:
 Q_SIGNALS:
     // A commit failed: votes are being answered 503 storage_unavailable. For the alert strip.
     void storageError(const QString &message);
+    // The store takes writes again after storageError (space freed, file system writable):
+    // votes are accepted again without anyone stepping in. For clearing the alert.
+    void storageRecovered();
 
 private:
     enum class Action
@@ -111,22 +145,55 @@ private:
         Close
     };
 
-    bool windowAction(Action action, qint64 extraMs, QString *error, std::optional<Http::ReplyTicket> ticket);
-    void adminWindowAction(const QString &action, qint64 seconds, const Http::ReplyTicket &ticket);
-    void adminCreateSession(const SessionDefinition &definition, const Http::ReplyTicket &ticket);
+    enum class PublishCause
+    {
+        Operator = 1, // console or admin API
+        Automatic     // auto-publish, by the visibility rule
+    };
+
+    // Why an action was refused: the message for people, the code and status for the API.
+    struct Refusal
+    {
+        int status = 409;
+        QByteArray code;
+        QString message;
+    };
+
+    bool windowAction(Action action, qint64 extraMs, const QString &actor, QString *error,
+                      std::optional<Http::ReplyTicket> ticket);
+    void adminAction(const AdminAction &action, const Http::ReplyTicket &ticket);
+    void adminWindowAction(const AdminAction &action, const Http::ReplyTicket &ticket);
+    void adminCreateSession(const SessionDefinition &definition, const QString &actor,
+                            const Http::ReplyTicket &ticket);
+    void adminReplay(const CountingRule &rule, const QString &actor, const Http::ReplyTicket &ticket);
     void reply(const Http::ReplyTicket &ticket, int status, const QByteArray &body);
+    bool createSession(SessionDefinition definition, const QString &actor, QString *error);
+
+    // Whether the session's results may be shown at all now (the visibility rule).
+    bool resultsReleased() const;
+    // Publishes the live tally as the next picture. Returns false with *refusal when not allowed.
+    bool publish(PublishCause cause, const QString &actor, Refusal *refusal,
+                 std::optional<Http::ReplyTicket> ticket);
+    void putOnAir(PublishedResultsPtr results);
+    bool setAutoPublish(bool on, const QString &actor, QString *error,
+                        std::optional<Http::ReplyTicket> ticket);
+    bool finalize(const QString &actor, Refusal *refusal, std::optional<Http::ReplyTicket> ticket);
+    void onCertified(const JournalWriter::CertifyOutcome &outcome, std::shared_ptr<FinalizationInputs> inputs,
+                     const QString &actor, std::optional<Http::ReplyTicket> ticket);
+    void restorePublished(const PublishedRecord &record);
 
     IngestQueue::Admission admission() const;
     void publishGate();
     // After any change of m_window: new admission + persisted record (in queue order),
     // republished gate, drain barrier if now closing, deadline timer, windowChanged.
-    void windowChangedTo(const QString &eventKind, const QString &detail,
+    void windowChangedTo(const QString &eventKind, const QString &detail, const QString &actor,
                          std::optional<Http::ReplyTicket> ticket);
     void onDrained(qint64 sessionId);
     // Sends a barrier through every shard; done runs on the writer thread once every vote
     // admitted before it is answered.
     void sendBarrier(std::function<void(bool, const QString &)> done);
-    void switchSession(const SessionRecord &record, std::function<void(bool, const QString &)> done);
+    void switchSession(const SessionRecord &record, std::function<void(bool, const QString &)> done,
+                       const QString &actor);
     void armDeadlineTimer();
     SessionRecord currentRecord() const;
 
@@ -153,6 +220,9 @@ private:
     std::unique_ptr<ApiContext> m_api; // the router's handlers refer to it
     std::unique_ptr<Http::HttpServer> m_server;
     QTimer m_deadlineTimer;
+    QTimer m_publishTimer; // auto-publish, once a second
+    PublishedBox m_publishedBox;
+    FinalWriter m_finalWriter;
     bool m_running = false;
 
     // The current session; engine thread only.
@@ -161,4 +231,7 @@ private:
     qint64 m_createdAtMs = 0;
     std::shared_ptr<RejectCounters> m_rejects;
     qint64 m_maxSessionId = 0;
+    PublishedResultsPtr m_published; // the picture on air (what m_publishedBox serves); null: none
+    quint64 m_publishVersion = 0;    // of m_published; restored from the store
+    bool m_finalizing = false;       // a certification is with the writer
 };

@@ -117,8 +117,7 @@ FileDigest FileDigest::of(const QString &name, const QByteArray &content)
 
 QString FinalReport::countingRule(const FinalReportInputs &inputs)
 {
-    return inputs.countingRule.isEmpty() ? votePolicyName(inputs.results.session.policy)
-                                         : inputs.countingRule;
+    return inputs.countingRule.isEmpty() ? inputs.results.session.rule().describe() : inputs.countingRule;
 }
 
 qint64 FinalReport::rejectedTotal(const FinalReportInputs &inputs)

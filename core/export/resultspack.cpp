@@ -106,7 +106,8 @@ QByteArray ResultsPack::sessionJson(const ResultsPackInputs &inputs)
                              {u"closed_at"_s, TextEscape::isoUtc(w.closedAtMs)}};
     const QJsonObject object{
         {u"session"_s, r.session.toJson()},
-        {u"counting_rule"_s, inputs.rule.toString()},
+        {u"counting_rule"_s, inputs.rule.policyName()},
+        {u"option_cap"_s, inputs.rule.optionCap},
         {u"rehearsal"_s, r.rehearsal},
         {u"final"_s, r.final},
         {u"publish_version"_s, qint64(r.publishVersion)},

@@ -1,80 +1,11 @@
 #include "export/votereplay.h"
 
-#include <QRegularExpression>
-
 using namespace Qt::Literals::StringLiterals;
-
-CountingRule CountingRule::fromPolicy(const VotePolicy policy)
-{
-    CountingRule rule;
-    switch (policy) {
-    case VotePolicy::LastWins:
-        rule.kind = Kind::LastWins;
-        break;
-    case VotePolicy::FirstWins:
-        rule.kind = Kind::FirstWins;
-        break;
-    case VotePolicy::Unlimited:
-        rule.kind = Kind::Unlimited;
-        break;
-    }
-    return rule;
-}
-
-bool CountingRule::parse(const QString &text, CountingRule *rule, QString *error)
-{
-    static const QRegularExpression pattern(
-        u"^(last_wins|first_wins|unlimited|capped:([1-9][0-9]{0,5}))(;per_option:([1-9][0-9]{0,5}))?$"_s);
-    const QRegularExpressionMatch match = pattern.match(text.trimmed());
-    if (!match.hasMatch()) {
-        if (error)
-            *error =
-                u"unknown counting rule \"%1\" (last_wins, first_wins, unlimited or capped:N)"_s.arg(text);
-        return false;
-    }
-    CountingRule parsed;
-    const QString name = match.captured(1);
-    if (name == u"last_wins"_s) {
-        parsed.kind = Kind::LastWins;
-    } else if (name == u"first_wins"_s) {
-        parsed.kind = Kind::FirstWins;
-    } else if (name == u"unlimited"_s) {
-        parsed.kind = Kind::Unlimited;
-    } else {
-        parsed.kind = Kind::Capped;
-        parsed.capPerVoter = match.captured(2).toInt();
-    }
-    if (match.hasCaptured(4))
-        parsed.capPerVoterPerOption = match.captured(4).toInt();
-    *rule = parsed;
-    return true;
-}
-
-QString CountingRule::toString() const
-{
-    QString text;
-    switch (kind) {
-    case Kind::LastWins:
-        text = u"last_wins"_s;
-        break;
-    case Kind::FirstWins:
-        text = u"first_wins"_s;
-        break;
-    case Kind::Capped:
-        text = u"capped:"_s + QString::number(capPerVoter);
-        break;
-    case Kind::Unlimited:
-        text = u"unlimited"_s;
-        break;
-    }
-    if (capPerVoterPerOption > 0)
-        text += u";per_option:"_s + QString::number(capPerVoterPerOption);
-    return text;
-}
 
 VoteReplay::VoteReplay(const SessionDefinition &session, const CountingRule rule)
     : m_session(session)
     , m_rule(rule)
+    , m_optionCap(rule.effectiveOptionCap())
     , m_sessionId(session.id)
     , m_raw(std::size_t(session.options.size()), 0)
     , m_exact(std::size_t(session.options.size()), 0)
@@ -82,7 +13,7 @@ VoteReplay::VoteReplay(const SessionDefinition &session, const CountingRule rule
 
 bool VoteReplay::prepare(const Source &source, QString *error)
 {
-    if (m_rule.kind != CountingRule::Kind::LastWins)
+    if (m_rule.policy != VotePolicy::LastWins)
         return true;
     return source(
         [this](const ReplayVote &vote) {
@@ -105,28 +36,27 @@ VoteReplay::Verdict VoteReplay::judge(const ReplayVote &vote)
     VoterState &voter = m_voters[vote.voter.toByteArray()];
     ++voter.votes;
     Verdict verdict{true, QString()};
-    switch (m_rule.kind) {
-    case CountingRule::Kind::LastWins:
+    switch (m_rule.policy) {
+    case VotePolicy::LastWins:
         if (vote.seq != voter.lastSeq) {
             verdict = {false, u"superseded by "_s + QString::number(m_sessionId) + u'-' +
                                   QString::number(voter.lastSeq)};
         }
         break;
-    case CountingRule::Kind::FirstWins:
+    case VotePolicy::FirstWins:
         if (voter.votes > 1)
             verdict = {false, u"voter already voted"_s};
         break;
-    case CountingRule::Kind::Capped:
-        if (voter.counted >= m_rule.capPerVoter)
+    case VotePolicy::Capped:
+        if (voter.counted >= m_rule.voteCap)
             verdict = {false, u"over the cap"_s};
         break;
-    case CountingRule::Kind::Unlimited:
+    case VotePolicy::Unlimited:
         break;
     }
-    if (verdict.counted && m_rule.capPerVoterPerOption > 0 &&
-        (m_rule.kind == CountingRule::Kind::Capped || m_rule.kind == CountingRule::Kind::Unlimited)) {
+    if (verdict.counted && m_optionCap > 0) {
         int &forOption = m_perOption[vote.voter.toByteArray() + '\0' + vote.option.toByteArray()];
-        if (forOption >= m_rule.capPerVoterPerOption)
+        if (forOption >= m_optionCap)
             verdict = {false, u"over the option cap"_s};
         else
             ++forOption;

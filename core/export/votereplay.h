@@ -10,29 +10,6 @@
 
 #include "session/sessiondefinition.h"
 
-// The counting rule a vote log is replayed under. Mirrors the session policies of the core
-// (last_wins, first_wins, capped:N, unlimited) so that the export can say, for every stored
-// vote, whether it counted and why not, without depending on the ingest pipeline.
-struct CountingRule
-{
-    enum class Kind
-    {
-        LastWins = 1, // one ballot per voter, the latest counts
-        FirstWins,    // one ballot per voter, the first counts
-        Capped,       // each voter's first capPerVoter votes count
-        Unlimited     // every vote counts
-    };
-
-    Kind kind = Kind::LastWins;
-    int capPerVoter = 0;          // Capped only; >= 1
-    int capPerVoterPerOption = 0; // optional, Capped and Unlimited: a voter's first M votes for one option
-
-    static CountingRule fromPolicy(VotePolicy policy);
-    // "last_wins", "first_wins", "unlimited", "capped:N"; false with *error otherwise.
-    static bool parse(const QString &text, CountingRule *rule, QString *error);
-    QString toString() const; // the same spelling; the per-option cap as ";per_option:M"
-};
-
 // One stored vote as the replay and the results pack see it: views into the caller's row
 // (valid during the visit only), so the store's VoteRow maps onto it field by field.
 struct ReplayVote
@@ -44,13 +21,15 @@ struct ReplayVote
     bool late = false; // received after the close: stored for the record, never counted
 };
 
-// Replays a session's vote log under a counting rule and says for each vote whether it
+// Replays a session's vote log under a counting rule (the session's CountingRule, or another
+// one for a policy replay) and says for each vote whether it
 // counts and, if not, why:
 //   "superseded by <receipt>"  last_wins: the voter voted again; <receipt> is the voter's last
 //                              vote, the one that counts
 //   "voter already voted"      first_wins: not the voter's first vote
 //   "over the cap"             capped:N: the voter's votes after the N-th
-//   "over the option cap"      the voter's votes for one option after the M-th
+//   "over the option cap"      the voter's votes for one option after the option cap's M-th
+//                              (unlimited and capped only; a vote it stops does not use up N)
 //   "late"                     received after the close
 //   "unknown option"           the key is not an option of the session (a damaged log)
 // and keeps the raw and exact counts it implies, to be compared with the certified tally.
@@ -96,6 +75,7 @@ private:
 
     SessionDefinition m_session;
     CountingRule m_rule;
+    int m_optionCap = 0; // the one that can stop a vote (CountingRule::effectiveOptionCap)
     qint64 m_sessionId = 0;
     QHash<QByteArray, VoterState> m_voters;
     QHash<QByteArray, int> m_perOption; // voter + '\0' + option -> votes counted for it

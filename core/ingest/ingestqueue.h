@@ -57,7 +57,7 @@ public:
         quint64 id = 0;
         qint64 sessionId = 0;
         int optionCount = 0;
-        VotePolicy policy = VotePolicy::LastWins;
+        CountingRule rule; // the new session's counting rule (SwitchSession)
     };
 
     using Item = std::variant<PendingVote, Marker>;

@@ -20,6 +20,9 @@ namespace {
 constexpr qint64 kCounterSaveIntervalMs = 500;
 // How long the writer waits for work before it looks at the counters again.
 constexpr int kIdleWaitMs = 200;
+// After a failed write, how often the writer tries a small durable write to learn whether the
+// store takes writes again (space freed, file system remounted).
+constexpr qint64 kStorageProbeIntervalMs = 1000;
 
 Http::HttpResponse acceptedResponse(qint64 sessionId, qint64 seq)
 {
@@ -50,6 +53,7 @@ JournalWriter::JournalWriter(Config config, IngestQueue &ingest, WriterQueue &qu
     , m_snapshots(snapshots)
     , m_metrics(metrics)
     , m_clock(clock)
+    , m_crashPlan(FaultInjection::crashPlanFromEnvironment())
     , m_rejects(std::make_shared<RejectCounters>())
 {
     // A worker's batch is never split, so it must not be larger than a group commit.
@@ -64,6 +68,11 @@ JournalWriter::~JournalWriter()
 void JournalWriter::setStorageErrorHandler(StorageErrorHandler handler)
 {
     m_onStorageError = std::move(handler);
+}
+
+void JournalWriter::setStorageRecoveredHandler(StorageRecoveredHandler handler)
+{
+    m_onStorageRecovered = std::move(handler);
 }
 
 JournalWriter::LoadResult JournalWriter::start()
@@ -113,10 +122,63 @@ void JournalWriter::run(std::promise<LoadResult> *loaded)
             process(items);
         }
         persistCounters(false);
+        probeStorage();
     }
     persistCounters(true);
+    if (Q_UNLIKELY(m_crashPlan.point == FaultInjection::CrashPoint::Closing))
+        FaultInjection::enterClosing(); // dies in the checkpoint that closing runs
     m_store->close();
     m_store.reset();
+    if (Q_UNLIKELY(m_crashPlan.point == FaultInjection::CrashPoint::Closing))
+        FaultInjection::crash("closing: after the store closed (there was nothing to checkpoint)");
+}
+
+void JournalWriter::crashTestHook(FaultInjection::CrashPoint at)
+{
+    if (m_crashPlan.point != at)
+        return;
+    if (at == FaultInjection::CrashPoint::BeforeCommit && ++m_crashTestCommits == m_crashPlan.count)
+        FaultInjection::crash("before a group commit");
+    if (at == FaultInjection::CrashPoint::AfterCommit && ++m_crashTestCommits == m_crashPlan.count)
+        FaultInjection::crash("after a group commit, before its answers");
+}
+
+void JournalWriter::storageFailed(const QString &error)
+{
+    // New votes are refused at the edge from now on (VoteHandler reads storageHealthy) until a
+    // write succeeds again: no vote waits in the pipeline for a commit that cannot happen, and
+    // the ledgers are rebuilt once per failure, not once per vote.
+    m_metrics.storageHealthy.store(false, std::memory_order_relaxed);
+    if (!m_storageFailed)
+        m_sinceProbe.start();
+    m_storageFailed = true;
+    if (m_onStorageError)
+        m_onStorageError(error);
+}
+
+void JournalWriter::storageWorks()
+{
+    if (!m_storageFailed)
+        return;
+    m_storageFailed = false;
+    m_metrics.storageHealthy.store(true, std::memory_order_relaxed);
+    qCInfo(lcJournal) << "the store takes writes again; votes are accepted";
+    if (m_onStorageRecovered)
+        m_onStorageRecovered();
+}
+
+void JournalWriter::probeStorage()
+{
+    // While the store fails, new votes are refused at the edge, so no commit would ever find
+    // out that space came back; and /readyz keeps load balancers away meanwhile. So the writer
+    // tries one small durable write itself, once a second: rewriting the current-session
+    // marker with the value it has is one WAL frame and one sync, the path of a vote commit.
+    if (!m_storageFailed || m_session.id == 0 || m_sinceProbe.elapsed() < kStorageProbeIntervalMs)
+        return;
+    m_sinceProbe.start();
+    QString error;
+    if (m_store->setCurrentSessionId(m_session.id, &error))
+        storageWorks();
 }
 
 void JournalWriter::setSession(const SessionDefinition &session)
@@ -157,11 +219,16 @@ JournalWriter::LoadResult JournalWriter::load()
         const SessionDefinition &session = result.current->definition;
         setSession(session);
         // The pool is not running yet: its ledgers are ours to fill.
-        m_pool.resetShards(session.id, int(session.options.size()), session.policy);
+        m_pool.resetShards(session.id, int(session.options.size()), session.rule());
         if (!replay(session.id, session, true, &result.error))
             return result;
         m_rejects->restore(m_store->loadCounters(currentId, &error));
         m_persistedRejectTotal = m_rejects->total();
+        result.published = m_store->loadPublished(currentId, &error);
+        if (!error.isEmpty()) {
+            result.error = error;
+            return result;
+        }
     }
     result.rejects = m_rejects;
     publishSnapshot();
@@ -174,7 +241,7 @@ bool JournalWriter::replay(qint64 sessionId, const SessionDefinition &session, b
 {
     // Every shard counting this session gets its voters back, in log order; the published
     // tally (when asked) is recounted with the same rule in one place.
-    Tally recount(sessionId, int(session.options.size()), session.policy);
+    Tally recount(sessionId, int(session.options.size()), session.rule());
     TallyCounts ignored(int(session.options.size()));
     qint64 unknown = 0;
     const bool ok = m_store->forEachVote(
@@ -204,16 +271,45 @@ bool JournalWriter::replay(qint64 sessionId, const SessionDefinition &session, b
     return ok;
 }
 
-WriterCommand JournalWriter::saveSession(SessionRecord record, QString eventKind, QString eventDetail,
-                                         Completion done)
+bool JournalWriter::recount(qint64 sessionId, const SessionDefinition &session, const CountingRule &rule,
+                            TallyCounts *out, qint64 *unknownOptionVotes, QString *error)
+{
+    // From the store alone: nothing of the live pipeline (ledgers, counts) is consulted.
+    Tally tally(sessionId, int(session.options.size()), rule);
+    qint64 unknown = 0;
+    const bool ok = m_store->forEachVote(
+        sessionId,
+        [&](const VoteRow &row) {
+            const int index = session.indexOf(row.option);
+            if (index < 0)
+                ++unknown;
+            else
+                tally.apply(row.voter, index);
+        },
+        error);
+    *out = tally.counts();
+    *unknownOptionVotes = unknown;
+    return ok;
+}
+
+bool JournalWriter::storeEvent(EventRow event, qint64 sessionId, QString *error)
+{
+    event.sessionId = sessionId;
+    if (event.atMs == 0)
+        event.atMs = m_clock.nowMs();
+    return m_store->appendEvent(event, error);
+}
+
+WriterCommand JournalWriter::saveSession(SessionRecord record, EventRow event, Completion done)
 {
     return {u"save session %1"_s.arg(record.definition.id),
-            [this, record = std::move(record), kind = std::move(eventKind), detail = std::move(eventDetail),
-             done = std::move(done)] {
+            [this, record = std::move(record), event = std::move(event), done = std::move(done)] {
                 QString error;
                 bool ok = m_store->saveSession(record, &error);
-                if (ok && !kind.isEmpty())
-                    ok = m_store->appendEvent(record.definition.id, m_clock.nowMs(), kind, detail, &error);
+                if (ok && !event.kind.isEmpty())
+                    ok = storeEvent(event, record.definition.id, &error);
+                if (record.definition.id == m_session.id)
+                    m_session = record.definition; // e.g. auto-publish toggled; the rule never changes
                 if (!ok)
                     qCWarning(lcJournal) << error;
                 if (done)
@@ -222,10 +318,11 @@ WriterCommand JournalWriter::saveSession(SessionRecord record, QString eventKind
 }
 
 WriterCommand JournalWriter::activateSession(SessionRecord record, std::shared_ptr<RejectCounters> rejects,
-                                             Completion done)
+                                             Completion done, QString actor)
 {
     return {u"activate session %1"_s.arg(record.definition.id),
-            [this, record = std::move(record), rejects = std::move(rejects), done = std::move(done)] {
+            [this, record = std::move(record), rejects = std::move(rejects), done = std::move(done),
+             actor = std::move(actor)] {
                 persistCounters(true); // the outgoing session's counters
                 QString error;
                 bool ok = m_store->saveSession(record, &error) &&
@@ -236,14 +333,144 @@ WriterCommand JournalWriter::activateSession(SessionRecord record, std::shared_p
                 m_rejects = rejects;
                 m_persistedRejectTotal = -1;
                 if (ok) {
-                    ok = m_store->appendEvent(record.definition.id, m_clock.nowMs(), u"session_activated"_s,
-                                              record.definition.title, &error);
+                    const SessionDefinition &d = record.definition;
+                    // One arg() call: a title with "%2" in it must stay as it is.
+                    const QString detail =
+                        u"\u201c%1\u201d: %2 options, policy %3, visibility %4, auto-publish %5"_s.arg(
+                            d.title, QString::number(d.options.size()), d.rule().describe(),
+                            resultsVisibilityName(d.visibility), d.autoPublish ? u"on"_s : u"off"_s);
+                    ok = storeEvent(EventRow{0, 0, 0, u"session_activated"_s, detail, actor}, d.id, &error);
                 }
                 publishSnapshot();
                 if (!ok)
                     qCWarning(lcJournal) << error;
                 if (done)
                     done(ok, error);
+            }};
+}
+
+WriterCommand JournalWriter::appendEvent(EventRow event, Completion done)
+{
+    return {u"audit %1"_s.arg(event.kind), [this, event = std::move(event), done = std::move(done)] {
+                QString error;
+                const bool ok = storeEvent(event, event.sessionId, &error);
+                if (!ok)
+                    qCWarning(lcJournal) << error;
+                if (done)
+                    done(ok, error);
+            }};
+}
+
+WriterCommand JournalWriter::loadAudit(qint64 sessionId, AuditReady done)
+{
+    return {u"read the audit log of %1"_s.arg(sessionId), [this, sessionId, done = std::move(done)] {
+                QString error;
+                const QList<EventRow> events = m_store->loadEvents(sessionId, &error);
+                done(error.isEmpty(), events, error);
+            }};
+}
+
+WriterCommand JournalWriter::savePublished(PublishedRecord record, EventRow event, Completion done)
+{
+    return {u"save published results %1"_s.arg(record.version),
+            [this, record = std::move(record), event = std::move(event), done = std::move(done)] {
+                QString error;
+                bool ok = m_store->savePublished(record, &error);
+                if (ok && !event.kind.isEmpty())
+                    ok = storeEvent(event, record.sessionId, &error);
+                if (!ok)
+                    qCWarning(lcJournal) << error;
+                if (done)
+                    done(ok, error);
+            }};
+}
+
+WriterCommand JournalWriter::replayLog(CountingRule rule, ReplayDone done)
+{
+    return {u"replay under %1"_s.arg(rule.policyName()), [this, rule, done = std::move(done)] {
+                ReplayOutcome outcome;
+                outcome.sessionId = m_session.id;
+                outcome.live = m_counts;
+                const QString problem = rule.validate();
+                if (!problem.isEmpty()) {
+                    outcome.error = problem;
+                } else {
+                    outcome.ok = recount(m_session.id, m_session, rule, &outcome.replayed,
+                                         &outcome.unknownOptionVotes, &outcome.error);
+                }
+                done(outcome);
+            }};
+}
+
+WriterCommand JournalWriter::certify(SessionRecord finalRecord, EventRow finalizedEvent, CertifyHook hook,
+                                     CertifyDone done)
+{
+    return {u"certify session %1"_s.arg(finalRecord.definition.id),
+            [this, record = std::move(finalRecord), event = std::move(finalizedEvent), hook = std::move(hook),
+             done = std::move(done)] {
+                using Result = CertifyOutcome::Result;
+                CertifyOutcome outcome;
+                const qint64 sessionId = record.definition.id;
+                if (sessionId != m_session.id) {
+                    outcome.result = Result::WrongSession;
+                    outcome.error = u"session %1 is no longer the current one"_s.arg(sessionId);
+                    done(outcome);
+                    return;
+                }
+                outcome.live = m_counts;
+                qint64 unknown = 0;
+                if (!recount(sessionId, m_session, m_session.rule(), &outcome.recount, &unknown,
+                             &outcome.error)) {
+                    outcome.result = Result::StorageFailed;
+                    done(outcome);
+                    return;
+                }
+                outcome.differences = compareTallies(outcome.live, outcome.recount);
+                if (!outcome.differences.isEmpty() || unknown > 0) {
+                    outcome.result = Result::Mismatch;
+                    if (unknown > 0) {
+                        outcome.error =
+                            u"%1 stored votes name an option the session does not have"_s.arg(unknown);
+                    }
+                    done(outcome);
+                    return;
+                }
+                QList<EventRow> audit = m_store->loadEvents(sessionId, &outcome.error);
+                if (!outcome.error.isEmpty()) {
+                    outcome.result = Result::StorageFailed;
+                    done(outcome);
+                    return;
+                }
+                PublishedRecord picture;
+                const VoteLogReader log = [this, sessionId](const std::function<void(const VoteRow &)> &visit,
+                                                            QString *error) {
+                    return m_store->forEachVote(sessionId, visit, error);
+                };
+                if (hook && !hook(outcome.recount, audit, log, &picture, &outcome.error)) {
+                    outcome.result = Result::Refused;
+                    done(outcome);
+                    return;
+                }
+                // The final state, the frozen picture and the audit line land together or not at all.
+                QString error;
+                bool ok = m_store->beginTransaction(&error) && m_store->saveSession(record, &error);
+                if (ok && picture.sessionId == sessionId)
+                    ok = m_store->savePublished(picture, &error);
+                if (ok)
+                    ok = storeEvent(event, sessionId, &error);
+                if (ok)
+                    ok = m_store->commitTransaction(&error);
+                else
+                    m_store->rollbackTransaction();
+                if (!ok) {
+                    qCWarning(lcJournal) << error;
+                    outcome.result = Result::StorageFailed;
+                    outcome.error = error;
+                } else {
+                    outcome.result = Result::Certified;
+                    m_session = record.definition;
+                }
+                done(outcome);
             }};
 }
 
@@ -371,6 +598,8 @@ bool JournalWriter::commit(std::vector<WorkBatch> &batches)
                                 m_optionKeys[vote.optionIndex], vote.receivedAtMs});
             }
         }
+        if (Q_UNLIKELY(m_crashPlan.point != FaultInjection::CrashPoint::None))
+            crashTestHook(FaultInjection::CrashPoint::BeforeCommit);
         const qint64 startNs = steadyNowNs();
         QString error;
         const bool ok = m_store->appendVotes(rows, &error);
@@ -378,12 +607,14 @@ bool JournalWriter::commit(std::vector<WorkBatch> &batches)
         m_metrics.recordCommit(qint64(rows.size()), (doneNs - startNs) / 1000, ok);
         if (!ok) {
             qCCritical(lcJournal) << "commit failed:" << error;
+            storageFailed(error); // before the 503s go out: a client that retries finds the edge closed
             refuse(storable, RejectReason::StorageUnavailable, replies);
             Http::sendReplies(std::move(replies));
-            if (m_onStorageError)
-                m_onStorageError(error);
             return false; // the caller recovers (recoverFromFailedCommit) once it may
         }
+        if (Q_UNLIKELY(m_crashPlan.point != FaultInjection::CrashPoint::None))
+            crashTestHook(FaultInjection::CrashPoint::AfterCommit);
+        storageWorks();
         m_nextSeq += qint64(rows.size());
         for (const WorkBatch &batch : storable)
             m_counts.add(batch.delta);
@@ -447,7 +678,7 @@ void JournalWriter::recoverFromFailedCommit()
         }
         for (int s = 0; s < IngestQueue::ShardCount; ++s) {
             if (m_pool.shardSession(s) == sessionId)
-                m_pool.ledger(s).reset(session.policy);
+                m_pool.ledger(s).reset(session.rule());
         }
         QString error;
         if (!replay(sessionId, session, sessionId == m_session.id, &error))
@@ -480,10 +711,11 @@ void JournalWriter::persistCounters(bool force)
     if (!force && m_sinceCountersSaved.isValid() && m_sinceCountersSaved.elapsed() < kCounterSaveIntervalMs)
         return;
     QString error;
-    if (m_store->saveCounters(m_session.id, m_rejects->byCode(), &error)) {
+    // Restarted on failure too: a store that refuses writes is retried at the same pace, not
+    // once per loop with a warning each time.
+    m_sinceCountersSaved.start();
+    if (m_store->saveCounters(m_session.id, m_rejects->byCode(), &error))
         m_persistedRejectTotal = total;
-        m_sinceCountersSaved.start();
-    } else {
+    else
         qCWarning(lcJournal) << error;
-    }
 }

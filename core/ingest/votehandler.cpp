@@ -39,6 +39,13 @@ std::optional<Http::HttpResponse> VoteHandler::handle(const Http::HttpRequest &r
     if (!outcome.ok)
         return refuse(rejects, outcome.reason, outcome.message);
 
+    // After a failed commit the store is probed until it takes writes again (JournalWriter);
+    // meanwhile a vote is refused here rather than queued for a commit that would fail too.
+    if (!m_metrics.storageHealthy.load(std::memory_order_relaxed)) {
+        return refuse(rejects, RejectReason::StorageUnavailable,
+                      u"votes cannot be stored right now; try again"_s);
+    }
+
     PendingVote vote;
     vote.sessionId = gate->session.id;
     vote.voter = outcome.voter;

@@ -1,5 +1,6 @@
 #include "ingest/votevalidator.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QJsonParseError>
@@ -142,6 +143,59 @@ FastJson parseFlatObject(QByteArrayView body, Fields *fields)
     return i == n ? FastJson::Done : FastJson::Fallback;
 }
 
+// The name of the top-level key whose string starts at body[start] (its opening quote) and
+// ends at body[end] (its closing quote), decoded when it has escapes.
+QByteArray decodedKey(QByteArrayView body, qsizetype start, qsizetype end)
+{
+    const QByteArrayView quoted = body.sliced(start, end - start + 1);
+    if (!quoted.contains('\\'))
+        return quoted.sliced(1, quoted.size() - 2).toByteArray();
+    const QJsonDocument one = QJsonDocument::fromJson('[' + quoted.toByteArray() + ']');
+    return one.array().at(0).toString().toUtf8();
+}
+
+// QJsonDocument keeps the last value of a key given twice, other parsers keep the first: a
+// filter in front of votedesk could check one voter while votedesk counts another. So a vote
+// that names "voter" or "option" twice is refused, as in a form body. The body is known to be
+// valid JSON here, so the top-level keys are simply the strings at depth 1 followed by ':'.
+// Iterative: nesting costs no stack.
+std::optional<QByteArray> duplicateVoteField(QByteArrayView body)
+{
+    int depth = 0;
+    bool voter = false;
+    bool option = false;
+    const qsizetype n = body.size();
+    for (qsizetype i = 0; i < n; ++i) {
+        const char c = body[i];
+        if (c == '{' || c == '[') {
+            ++depth;
+        } else if (c == '}' || c == ']') {
+            --depth;
+        } else if (c == '"') {
+            const qsizetype start = i;
+            for (++i; i < n && body[i] != '"'; ++i) {
+                if (body[i] == '\\')
+                    ++i;
+            }
+            if (depth != 1 || i >= n)
+                continue;
+            qsizetype next = i + 1;
+            while (next < n && isJsonSpace(body[next]))
+                ++next;
+            if (next >= n || body[next] != ':')
+                continue; // a value, not a key
+            const QByteArray key = decodedKey(body, start, i);
+            bool &seen = key == "voter" ? voter : option;
+            if (key != "voter" && key != "option")
+                continue;
+            if (seen)
+                return key;
+            seen = true;
+        }
+    }
+    return std::nullopt;
+}
+
 std::optional<VoteValidator::Outcome> parseJsonSlowly(QByteArrayView body, Fields *fields)
 {
     QJsonParseError parseError;
@@ -153,6 +207,10 @@ std::optional<VoteValidator::Outcome> parseJsonSlowly(QByteArrayView body, Field
     }
     if (!doc.isObject())
         return reject(RejectReason::InvalidJson, u"the body must be a JSON object"_s);
+    if (const std::optional<QByteArray> twice = duplicateVoteField(body)) {
+        return reject(RejectReason::BadRequest,
+                      u"the field \"%1\" is given twice"_s.arg(QString::fromUtf8(*twice)));
+    }
     const QJsonObject object = doc.object();
     const QJsonValue voter = object.value(u"voter"_s);
     const QJsonValue option = object.value(u"option"_s);

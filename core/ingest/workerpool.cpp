@@ -68,10 +68,10 @@ qint64 WorkerPool::shardSession(int shard) const
     return m_shards[shard].sessionId;
 }
 
-void WorkerPool::resetShards(qint64 sessionId, int optionCount, VotePolicy policy)
+void WorkerPool::resetShards(qint64 sessionId, int optionCount, const CountingRule &rule)
 {
     for (int s = 0; s < IngestQueue::ShardCount; ++s) {
-        m_shards[s].ledger.reset(policy);
+        m_shards[s].ledger.reset(rule);
         m_shards[s].sessionId = sessionId;
         m_shards[s].optionCount = optionCount;
     }
@@ -220,7 +220,7 @@ void WorkerPool::pass(int index, int active, std::vector<IngestQueue::Item> &scr
             const IngestQueue::Marker &marker = std::get<IngestQueue::Marker>(item);
             flush(batch);
             if (marker.kind == IngestQueue::Marker::Kind::SwitchSession) {
-                shard.ledger.reset(marker.policy);
+                shard.ledger.reset(marker.rule);
                 shard.sessionId = marker.sessionId;
                 shard.optionCount = marker.optionCount;
             } else {

@@ -51,7 +51,7 @@ public:
 
     // Only while paused or before start(): the shard's ledger and the session it counts for.
     VoterLedger &ledger(int shard);
-    void resetShards(qint64 sessionId, int optionCount, VotePolicy policy);
+    void resetShards(qint64 sessionId, int optionCount, const CountingRule &rule);
     qint64 shardSession(int shard) const;
 
     // The queue calls this after pushes into shards (bit i = shard i): wakes each owner that

@@ -1,5 +1,7 @@
 #include "session/sessiondefinition.h"
 
+#include <cmath>
+
 #include <QJsonArray>
 #include <QRegularExpression>
 #include <QSet>
@@ -42,6 +44,8 @@ QString votePolicyName(VotePolicy policy)
         return u"first_wins"_s;
     case VotePolicy::Unlimited:
         return u"unlimited"_s;
+    case VotePolicy::Capped:
+        return u"capped"_s;
     }
     return u"unknown"_s;
 }
@@ -51,6 +55,102 @@ bool parseVotePolicy(const QString &name, VotePolicy *policy)
     for (VotePolicy candidate : {VotePolicy::LastWins, VotePolicy::FirstWins, VotePolicy::Unlimited}) {
         if (votePolicyName(candidate) == name) {
             *policy = candidate;
+            return true;
+        }
+    }
+    return false;
+}
+
+QString CountingRule::policyName() const
+{
+    if (policy == VotePolicy::Capped)
+        return u"capped:%1"_s.arg(voteCap);
+    return votePolicyName(policy);
+}
+
+QString CountingRule::describe() const
+{
+    QString text = policyName();
+    if (optionCap > 0)
+        text += u", at most %1 per option"_s.arg(optionCap);
+    return text;
+}
+
+QString CountingRule::validate() const
+{
+    switch (policy) {
+    case VotePolicy::Capped:
+        if (voteCap < 1 || voteCap > MaxVoteCap)
+            return u"a capped policy counts 1 to %1 votes per voter, not %2"_s.arg(MaxVoteCap).arg(voteCap);
+        break;
+    case VotePolicy::LastWins:
+    case VotePolicy::FirstWins:
+    case VotePolicy::Unlimited:
+        if (voteCap != 0)
+            return u"only the capped policy takes a vote cap"_s;
+        break;
+    default:
+        return u"unknown policy"_s;
+    }
+    if (optionCap < 0 || optionCap > MaxOptionCap)
+        return u"option_cap must be 0 (none) to %1, not %2"_s.arg(MaxOptionCap).arg(optionCap);
+    if (optionCap > 0 && policy != VotePolicy::Unlimited && policy != VotePolicy::Capped)
+        return u"option_cap applies to the unlimited and capped policies only (%1 counts one ballot)"_s.arg(
+            votePolicyName(policy));
+    return {};
+}
+
+int CountingRule::effectiveOptionCap() const
+{
+    if (policy == VotePolicy::Capped && optionCap >= voteCap)
+        return 0;
+    if (policy != VotePolicy::Unlimited && policy != VotePolicy::Capped)
+        return 0;
+    return optionCap;
+}
+
+bool CountingRule::parsePolicy(const QString &text, CountingRule *rule, QString *error)
+{
+    VotePolicy simple;
+    if (parseVotePolicy(text, &simple)) {
+        rule->policy = simple;
+        rule->voteCap = 0;
+        return true;
+    }
+    static const QRegularExpression capped(u"^capped:([0-9]{1,4})$"_s);
+    const QRegularExpressionMatch match = capped.match(text);
+    const int cap = match.hasMatch() ? match.captured(1).toInt() : 0;
+    if (!match.hasMatch() || cap < 1 || cap > MaxVoteCap) {
+        if (error) {
+            *error = u"policy must be last_wins, first_wins, unlimited or capped:N (N from 1 to %1)"_s.arg(
+                MaxVoteCap);
+        }
+        return false;
+    }
+    rule->policy = VotePolicy::Capped;
+    rule->voteCap = cap;
+    return true;
+}
+
+QString resultsVisibilityName(ResultsVisibility visibility)
+{
+    switch (visibility) {
+    case ResultsVisibility::Live:
+        return u"live"_s;
+    case ResultsVisibility::AfterClose:
+        return u"after_close"_s;
+    case ResultsVisibility::OnPublish:
+        return u"on_publish"_s;
+    }
+    return u"unknown"_s;
+}
+
+bool parseResultsVisibility(const QString &name, ResultsVisibility *visibility)
+{
+    for (ResultsVisibility candidate :
+         {ResultsVisibility::Live, ResultsVisibility::AfterClose, ResultsVisibility::OnPublish}) {
+        if (resultsVisibilityName(candidate) == name) {
+            *visibility = candidate;
             return true;
         }
     }
@@ -88,6 +188,8 @@ int SessionDefinition::indexOf(const QString &key) const
 
 QString SessionDefinition::validate() const
 {
+    if (audienceVoterId != u"browser" && audienceVoterId != u"query" && audienceVoterId != u"code")
+        return u"voter_id must be browser, query or code"_s;
     if (title.trimmed().isEmpty())
         return u"title is empty"_s;
     if (title.size() > 200)
@@ -118,7 +220,7 @@ QString SessionDefinition::validate() const
         return u"window length must be between 1 s and 24 h"_s;
     if (lateToleranceMs < 0 || lateToleranceMs > 60'000)
         return u"late tolerance must be between 0 and 60000 ms"_s;
-    return {};
+    return rule().validate();
 }
 
 QJsonObject SessionDefinition::toJson() const
@@ -133,7 +235,11 @@ QJsonObject SessionDefinition::toJson() const
                      {u"options"_s, optionArray},
                      {u"window_seconds"_s, static_cast<double>(windowMs) / 1000.0},
                      {u"late_tolerance_ms"_s, lateToleranceMs},
-                     {u"policy"_s, votePolicyName(policy)}};
+                     {u"policy"_s, policyText()},
+                     {u"option_cap"_s, optionCap},
+                     {u"visibility"_s, resultsVisibilityName(visibility)},
+                     {u"auto_publish"_s, autoPublish},
+                     {u"voter_id"_s, audienceVoterId}};
     if (id != 0)
         json.insert(u"id"_s, id);
     return json;
@@ -195,8 +301,38 @@ bool SessionDefinition::fromJson(const QJsonObject &json, SessionDefinition *out
     }
     const QJsonValue policy = json.value(u"policy"_s);
     if (!policy.isUndefined()) {
-        if (!policy.isString() || !parseVotePolicy(policy.toString(), &def.policy))
-            return fail(u"policy must be one of last_wins, first_wins, unlimited"_s);
+        CountingRule rule;
+        QString problem;
+        if (!policy.isString() || !CountingRule::parsePolicy(policy.toString(), &rule, &problem))
+            return fail(problem.isEmpty() ? u"policy must be a string"_s : problem);
+        def.policy = rule.policy;
+        def.voteCap = rule.voteCap;
+    }
+    const QJsonValue optionCap = json.value(u"option_cap"_s);
+    if (!optionCap.isUndefined()) {
+        const double cap = optionCap.toDouble(-1);
+        if (!optionCap.isDouble() || cap != std::floor(cap) || cap < 0 || cap > CountingRule::MaxOptionCap)
+            return fail(
+                u"option_cap must be a whole number from 0 (none) to %1"_s.arg(CountingRule::MaxOptionCap));
+        def.optionCap = int(cap);
+    }
+    const QJsonValue visibility = json.value(u"visibility"_s);
+    if (!visibility.isUndefined()) {
+        if (!visibility.isString() || !parseResultsVisibility(visibility.toString(), &def.visibility))
+            return fail(u"visibility must be one of live, after_close, on_publish"_s);
+    }
+    const QJsonValue autoPublish = json.value(u"auto_publish"_s);
+    if (autoPublish.isUndefined())
+        def.autoPublish = def.visibility != ResultsVisibility::OnPublish;
+    else if (!autoPublish.isBool())
+        return fail(u"auto_publish must be true or false"_s);
+    else
+        def.autoPublish = autoPublish.toBool();
+    const QJsonValue voterId = json.value(u"voter_id"_s);
+    if (!voterId.isUndefined()) {
+        if (!voterId.isString())
+            return fail(u"voter_id must be browser, query or code"_s);
+        def.audienceVoterId = voterId.toString();
     }
     const QString problem = def.validate();
     if (!problem.isEmpty())

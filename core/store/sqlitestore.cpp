@@ -8,6 +8,8 @@
 #include <QFileInfo>
 #include <QJsonDocument>
 
+#include "store/faultinjection.h"
+
 using namespace Qt::Literals::StringLiterals;
 
 // A prepared statement for the cold paths (sessions, counters, events): finalised when it
@@ -125,6 +127,14 @@ bool SqliteStore::open(QString *error)
         close();
         return false;
     }
+    // Test hook (FaultInjection, crash point "checkpoint"): checkpoints often enough for a
+    // short test to be killed in the middle of one.
+    if (const int pages = FaultInjection::walAutocheckpointPages(); pages > 0) {
+        if (!exec(QByteArray("PRAGMA wal_autocheckpoint=" + QByteArray::number(pages)).constData(), error)) {
+            close();
+            return false;
+        }
+    }
 
     const bool prepared =
         sqlite3_prepare_v3(
@@ -201,12 +211,25 @@ bool SqliteStore::migrate(QString *error)
         "DROP TABLE votes",
         "ALTER TABLE votes_v2 RENAME TO votes",
     };
+    // Schema 3: the event log becomes the operator audit log (who did it; append-only, so the
+    // store itself refuses an edit) and the last published picture of each session is kept,
+    // so a restart puts back on air what was on air.
+    const char *const toVersion3[] = {
+        "ALTER TABLE events ADD COLUMN actor TEXT NOT NULL DEFAULT 'system'",
+        "CREATE TRIGGER events_append_only_update BEFORE UPDATE ON events "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+        "CREATE TRIGGER events_append_only_delete BEFORE DELETE ON events "
+        "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+        "CREATE TABLE IF NOT EXISTS published (session_id INTEGER PRIMARY KEY, version INTEGER NOT NULL, "
+        "published_at_ms INTEGER NOT NULL, final INTEGER NOT NULL, picture TEXT NOT NULL)",
+    };
     std::vector<const char *> statements{"BEGIN"};
     if (current == 1)
         statements.insert(statements.end(), std::begin(fromVersion1), std::end(fromVersion1));
-    else
+    else if (current == 0)
         statements.insert(statements.end(), std::begin(fresh), std::end(fresh));
-    statements.push_back("PRAGMA user_version = 2");
+    statements.insert(statements.end(), std::begin(toVersion3), std::end(toVersion3));
+    statements.push_back("PRAGMA user_version = 3");
     statements.push_back("COMMIT");
     for (const char *sql : statements) {
         if (!exec(sql, error)) {
@@ -479,15 +502,82 @@ bool SqliteStore::saveCounters(qint64 sessionId, const QMap<QString, qint64> &co
     return exec("COMMIT", error);
 }
 
-bool SqliteStore::appendEvent(qint64 sessionId, qint64 atMs, const QString &kind, const QString &detail,
-                              QString *error)
+bool SqliteStore::appendEvent(const EventRow &event, QString *error)
 {
-    Statement query(m_db, "INSERT INTO events (session_id, at_ms, kind, detail) VALUES (?, ?, ?, ?)");
-    query.bind(1, sessionId);
-    query.bind(2, atMs);
-    query.bind(3, kind);
-    query.bind(4, detail);
+    Statement query(m_db,
+                    "INSERT INTO events (session_id, at_ms, kind, detail, actor) VALUES (?, ?, ?, ?, ?)");
+    query.bind(1, event.sessionId);
+    query.bind(2, event.atMs);
+    query.bind(3, event.kind);
+    query.bind(4, event.detail);
+    query.bind(5, event.actor.isEmpty() ? u"system"_s : event.actor);
     if (query.step() != SQLITE_DONE)
-        return fail(error, u"cannot log event %1"_s.arg(kind));
+        return fail(error, u"cannot log event %1"_s.arg(event.kind));
     return true;
+}
+
+QList<EventRow> SqliteStore::loadEvents(qint64 sessionId, QString *error)
+{
+    QList<EventRow> events;
+    Statement query(m_db,
+                    "SELECT id, at_ms, kind, detail, actor FROM events WHERE session_id = ? ORDER BY id");
+    query.bind(1, sessionId);
+    int rc;
+    while ((rc = query.step()) == SQLITE_ROW) {
+        sqlite3_stmt *row = query.get();
+        events.append(EventRow{sqlite3_column_int64(row, 0), sessionId, sqlite3_column_int64(row, 1),
+                               columnText(row, 2), columnText(row, 3), columnText(row, 4)});
+    }
+    if (rc != SQLITE_DONE)
+        fail(error, u"cannot read the audit log of session %1"_s.arg(sessionId));
+    return events;
+}
+
+bool SqliteStore::savePublished(const PublishedRecord &record, QString *error)
+{
+    Statement query(m_db, "INSERT OR REPLACE INTO published (session_id, version, published_at_ms, final, "
+                          "picture) VALUES (?, ?, ?, ?, ?)");
+    query.bind(1, record.sessionId);
+    query.bind(2, qint64(record.version));
+    query.bind(3, record.publishedAtMs);
+    query.bind(4, qint64(record.final ? 1 : 0));
+    query.bind(5, QString::fromUtf8(record.picture));
+    if (query.step() != SQLITE_DONE)
+        return fail(error, u"cannot save the published results of session %1"_s.arg(record.sessionId));
+    return true;
+}
+
+std::optional<PublishedRecord> SqliteStore::loadPublished(qint64 sessionId, QString *error)
+{
+    Statement query(m_db,
+                    "SELECT version, published_at_ms, final, picture FROM published WHERE session_id = ?");
+    query.bind(1, sessionId);
+    const int rc = query.step();
+    if (rc == SQLITE_ROW) {
+        sqlite3_stmt *row = query.get();
+        return PublishedRecord{sessionId, quint64(sqlite3_column_int64(row, 0)), sqlite3_column_int64(row, 1),
+                               sqlite3_column_int64(row, 2) != 0, columnText(row, 3).toUtf8()};
+    }
+    if (rc != SQLITE_DONE)
+        fail(error, u"cannot read the published results of session %1"_s.arg(sessionId));
+    return std::nullopt;
+}
+
+bool SqliteStore::beginTransaction(QString *error)
+{
+    return exec("BEGIN IMMEDIATE", error);
+}
+
+bool SqliteStore::commitTransaction(QString *error)
+{
+    if (exec("COMMIT", error))
+        return true;
+    rollbackTransaction();
+    return false;
+}
+
+void SqliteStore::rollbackTransaction()
+{
+    if (m_db && !sqlite3_get_autocommit(m_db))
+        exec("ROLLBACK", nullptr);
 }

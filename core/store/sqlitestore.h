@@ -39,10 +39,17 @@ public:
     QMap<QString, qint64> loadCounters(qint64 sessionId, QString *error) override;
     bool saveCounters(qint64 sessionId, const QMap<QString, qint64> &counters, QString *error) override;
 
-    bool appendEvent(qint64 sessionId, qint64 atMs, const QString &kind, const QString &detail,
-                     QString *error) override;
+    using VoteStore::appendEvent;
+    bool appendEvent(const EventRow &event, QString *error) override;
+    QList<EventRow> loadEvents(qint64 sessionId, QString *error) override;
+    bool savePublished(const PublishedRecord &record, QString *error) override;
+    std::optional<PublishedRecord> loadPublished(qint64 sessionId, QString *error) override;
 
-    static constexpr int SchemaVersion = 2;
+    bool beginTransaction(QString *error) override;
+    bool commitTransaction(QString *error) override;
+    void rollbackTransaction() override;
+
+    static constexpr int SchemaVersion = 3;
 
 private:
     class Statement;

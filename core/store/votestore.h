@@ -31,6 +31,34 @@ struct SessionRecord
     qint64 createdAtMs = 0;
 };
 
+// One line of the operator audit log as stored: append-only (the store refuses to change or
+// delete one), in the order written.
+struct EventRow
+{
+    qint64 id = 0; // assigned by the store: the order of the log
+    qint64 sessionId = 0;
+    qint64 atMs = 0;
+    QString kind;   // lines_opened, results_published, finalized, ...
+    QString detail; // human text
+    QString actor;  // "console", "admin-api 127.0.0.1", "system"
+};
+
+// The last picture of a session's results that was published. The picture itself is the
+// engine's serialisation (JSON); the store only keeps it, one per session, replaced on
+// every publish, so a restart puts back on air what was on air.
+struct PublishedRecord
+{
+    qint64 sessionId = 0;
+    quint64 version = 0;
+    qint64 publishedAtMs = 0;
+    bool final = false;
+    QByteArray picture;
+};
+
+// Reads a session's vote log in seq order, visiting each row; false (with *error) if the read
+// stopped. Handed out by the thread that owns the store, valid only as long as it says.
+using VoteLogReader = std::function<bool(const std::function<void(const VoteRow &)> &visit, QString *error)>;
+
 enum class Durability
 {
     Full = 1, // fsync on every group commit: a 202 survives a power cut
@@ -70,6 +98,23 @@ public:
     virtual QMap<QString, qint64> loadCounters(qint64 sessionId, QString *error) = 0;
     virtual bool saveCounters(qint64 sessionId, const QMap<QString, qint64> &counters, QString *error) = 0;
 
-    virtual bool appendEvent(qint64 sessionId, qint64 atMs, const QString &kind, const QString &detail,
-                             QString *error) = 0;
+    // The audit log. id is assigned (event.id is ignored).
+    virtual bool appendEvent(const EventRow &event, QString *error) = 0;
+    bool appendEvent(qint64 sessionId, qint64 atMs, const QString &kind, const QString &detail,
+                     QString *error)
+    {
+        return appendEvent(EventRow{0, sessionId, atMs, kind, detail, QStringLiteral("system")}, error);
+    }
+    // A session's audit log, oldest first. On a read error returns what it has and sets *error.
+    virtual QList<EventRow> loadEvents(qint64 sessionId, QString *error) = 0;
+
+    virtual bool savePublished(const PublishedRecord &record, QString *error) = 0; // replaces
+    // std::nullopt with *error untouched when the session was never published.
+    virtual std::optional<PublishedRecord> loadPublished(qint64 sessionId, QString *error) = 0;
+
+    // Groups the cold-path writes of one decision (finalize: state, picture, audit line) so
+    // that they land together or not at all. Not for the vote log (appendVotes is its own).
+    virtual bool beginTransaction(QString *error) = 0;
+    virtual bool commitTransaction(QString *error) = 0;
+    virtual void rollbackTransaction() = 0;
 };

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include <QByteArrayView>
+#include <QList>
 #include <QString>
 
 #include "session/sessiondefinition.h"
@@ -17,7 +18,7 @@ class Tally final
 {
 public:
     Tally() = default;
-    Tally(qint64 sessionId, int optionCount, VotePolicy policy);
+    Tally(qint64 sessionId, int optionCount, CountingRule rule);
 
     // optionIndex must be a valid option of the session.
     void apply(QByteArrayView voter, int optionIndex);
@@ -28,6 +29,7 @@ public:
 
     qint64 sessionId() const { return m_sessionId; }
     VotePolicy policy() const { return m_ledger.policy(); }
+    const CountingRule &rule() const { return m_ledger.rule(); }
     const std::vector<qint64> &raw() const { return m_counts.raw; }
     const std::vector<qint64> &exact() const { return m_counts.exact; }
     const TallyCounts &counts() const { return m_counts; }
@@ -43,3 +45,26 @@ private:
     TallyCounts m_counts;
     quint64 m_version = 0;
 };
+
+// One way two tallies of the same session differ: what (exact or raw for an option, or the
+// accepted / unique voter counts), and the two values.
+struct TallyDifference
+{
+    enum class Field
+    {
+        Exact = 1,
+        Raw,
+        Accepted,
+        UniqueVoters
+    };
+    Field field = Field::Exact;
+    int optionIndex = -1; // for Exact and Raw
+    qint64 live = 0;
+    qint64 recount = 0;
+
+    QString fieldName() const; // "exact", "raw", "accepted", "unique_voters"
+};
+
+// Every difference between a live tally and a recount of the same log (empty: they agree).
+// Counts of different sizes differ in every option that only one of them has (as 0).
+QList<TallyDifference> compareTallies(const TallyCounts &live, const TallyCounts &recount);

@@ -38,7 +38,8 @@ int VoterTable::find(QByteArrayView voter, std::uint32_t hash) const
     }
 }
 
-std::int16_t &VoterTable::findOrInsert(QByteArrayView voter, std::uint32_t hash, bool *inserted)
+std::int16_t &VoterTable::findOrInsert(QByteArrayView voter, std::uint32_t hash, bool *inserted,
+                                       std::uint32_t *voterId)
 {
     Q_ASSERT(voter.size() > 0 && voter.size() < 256);
     // Keep the load below 1/2 so probe sequences stay short.
@@ -55,10 +56,14 @@ std::int16_t &VoterTable::findOrInsert(QByteArrayView voter, std::uint32_t hash,
             m_arena.insert(m_arena.end(), voter.data(), voter.data() + voter.size());
             ++m_size;
             *inserted = true;
+            if (voterId)
+                *voterId = slot.keyOffset;
             return slot.value;
         }
         if (slot.hash == hash && keyEquals(slot, voter)) {
             *inserted = false;
+            if (voterId)
+                *voterId = slot.keyOffset;
             return slot.value;
         }
     }

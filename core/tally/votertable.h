@@ -21,8 +21,11 @@ public:
 
     // The value slot of `voter`, inserting it with NoValue if absent. *inserted tells which.
     // `hash` must be the same function of the id for every call (callers shard by it too).
-    // The reference stays valid until the next insert.
-    std::int16_t &findOrInsert(QByteArrayView voter, std::uint32_t hash, bool *inserted);
+    // The reference stays valid until the next insert. *voterId (when asked) is a number
+    // that names this voter in this table for good (its place in the id arena), for side
+    // tables keyed by voter: slots move when the table grows, ids never do.
+    std::int16_t &findOrInsert(QByteArrayView voter, std::uint32_t hash, bool *inserted,
+                               std::uint32_t *voterId = nullptr);
     // NoValue if absent.
     int find(QByteArrayView voter, std::uint32_t hash) const;
 

@@ -98,6 +98,7 @@ private Q_SLOTS:
     void exportCsvWritesTheBroadcastCsv();
     void exportCsvReportsFailure();
     void defaultExportPathUsesTheTitle();
+    void storageAlertShowsAndClears();
 };
 
 void TestMainWindow::windowTitleNamesTheSession()
@@ -549,6 +550,22 @@ void TestMainWindow::defaultExportPathUsesTheTitle()
     QCOMPARE(MainWindow::slugify(u"  Eurovision: Grand Final 2024! "_s), u"eurovision-grand-final-2024"_s);
     QCOMPARE(MainWindow::slugify(u"Caf\u00e9 Cr\u00e8me"_s), u"cafe-creme"_s);
     QCOMPARE(MainWindow::slugify(u"\u2014"_s), u"session"_s);
+}
+
+void TestMainWindow::storageAlertShowsAndClears()
+{
+    FakeBackend backend(makeSession());
+    MainWindow window(backend);
+    window.show();
+    auto *alert = window.findChild<QLabel *>(u"storageAlert"_s);
+    QVERIFY(alert);
+    QVERIFY(!alert->isVisible());
+    window.showStorageAlert(u"cannot commit 3 votes: database or disk is full"_s);
+    QVERIFY(alert->isVisible());
+    QVERIFY(alert->text().contains(u"disk is full"_s));
+    window.clearStorageAlert();
+    QVERIFY(!alert->isVisible());
+    QVERIFY(window.statusBar()->currentMessage().contains(u"again"_s));
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -1,5 +1,6 @@
 // The votedesk binary as an operator or a script runs it: command line, --headless, the
 // "listening on" line, a vote with curl-like requests, SIGTERM, and a restart.
+#include <QDir>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QNetworkAccessManager>
@@ -7,6 +8,7 @@
 #include <QNetworkReply>
 #include <QProcess>
 #include <QRegularExpression>
+#include <QSettings>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -89,8 +91,42 @@ private Q_SLOTS:
         QVERIFY(process.waitForFinished(10'000));
         QCOMPARE(process.exitCode(), 0);
         const QString help = QString::fromUtf8(process.readAllStandardOutput());
-        for (const QString &option : {u"--port"_s, u"--bind"_s, u"--db"_s, u"--headless"_s, u"--version"_s})
+        for (const QString &option : {u"--port"_s, u"--bind"_s, u"--db"_s, u"--headless"_s, u"--version"_s,
+                                      u"--header-timeout-ms"_s, u"--idle-timeout-ms"_s})
             QVERIFY2(help.contains(option), qPrintable(option));
+    }
+
+    void savedSettingsAreTheDefaultsAndBrokenOnesAreNamed()
+    {
+        // The binary reads ~/.config/votedesk/votedesk.ini; point it at a scratch config home.
+        QTemporaryDir home;
+        QVERIFY(home.isValid());
+        QDir().mkpath(home.filePath(u"votedesk"_s));
+        {
+            QSettings settings(home.filePath(u"votedesk/votedesk.ini"_s), QSettings::IniFormat);
+            settings.setValue(u"ingest/queueCapacity"_s, 4321);
+            settings.setValue(u"network/port"_s, 9911);
+        }
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(u"XDG_CONFIG_HOME"_s, home.path());
+        QProcess process;
+        process.setProcessEnvironment(environment);
+        process.start(QStringLiteral(VOTEDESK_BINARY), {u"--help"_s});
+        QVERIFY(process.waitForFinished(10'000));
+        const QString help = QString::fromUtf8(process.readAllStandardOutput());
+        QVERIFY2(help.contains(u"default 4321"_s), qPrintable(help));
+        QVERIFY2(help.contains(u"default 9911"_s), qPrintable(help));
+
+        {
+            QSettings settings(home.filePath(u"votedesk/votedesk.ini"_s), QSettings::IniFormat);
+            settings.setValue(u"ingest/durability"_s, u"sometimes"_s);
+        }
+        process.start(QStringLiteral(VOTEDESK_BINARY), {u"--help"_s});
+        QVERIFY(process.waitForFinished(10'000));
+        const QString warning = QString::fromUtf8(process.readAllStandardError());
+        QVERIFY2(warning.contains(u"ignoring the saved settings"_s) && warning.contains(u"durability"_s),
+                 qPrintable(warning));
+        QVERIFY(QString::fromUtf8(process.readAllStandardOutput()).contains(u"default 8080"_s));
     }
 
     void badArgumentsAreNamed_data()
@@ -102,6 +138,10 @@ private Q_SLOTS:
         QTest::newRow("port too big") << QStringList{u"--headless"_s, u"--port"_s, u"70000"_s} << u"--port"_s;
         QTest::newRow("bind not an address")
             << QStringList{u"--headless"_s, u"--bind"_s, u"nowhere"_s} << u"--bind"_s;
+        QTest::newRow("header timeout not a number")
+            << QStringList{u"--headless"_s, u"--header-timeout-ms"_s, u"soon"_s} << u"--header-timeout-ms"_s;
+        QTest::newRow("idle timeout negative")
+            << QStringList{u"--headless"_s, u"--idle-timeout-ms"_s, u"-1"_s} << u"--idle-timeout-ms"_s;
         QTest::newRow("unknown option") << QStringList{u"--headless"_s, u"--frobnicate"_s} << u"frobnicate"_s;
     }
 

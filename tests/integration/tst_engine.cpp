@@ -231,6 +231,14 @@ private Q_SLOTS:
         QCOMPARE(results.value(u"unique_voters"_s).toInteger(), 3);
         QCOMPARE(engine->tally()->uniqueVoters, 3);
 
+        // Nothing leaves the building before the operator publishes (visibility on_publish).
+        const auto unpublished = client.get(u"/v1/results.csv"_s);
+        QCOMPARE(unpublished.status, 404);
+        QCOMPARE(unpublished.json().value(u"error"_s).toString(), u"not_published"_s);
+        const auto published = client.admin(u"publish"_s);
+        QCOMPARE(published.status, 200);
+        QCOMPARE(published.json().value(u"version"_s).toInteger(), 1);
+
         // The broadcast CSV of the exact tally.
         const auto csv = client.get(u"/v1/results.csv"_s);
         QCOMPARE(csv.status, 200);
@@ -669,6 +677,32 @@ private Q_SLOTS:
         QCOMPARE(pageLines[2].split(',')[1], QByteArray("log-4"));
         QCOMPARE(client.get(u"/v1/admin/votes?limit=0"_s).status, 400);
         QCOMPARE(client.get(u"/v1/admin/votes?after=x"_s).status, 400);
+    }
+
+    void servesTheAudiencePageUnlessTurnedOff()
+    {
+        {
+            auto engine = startEngine();
+            QVERIFY(engine);
+            HttpClient client(engine->port());
+            const auto page = client.get(u"/"_s);
+            QCOMPARE(page.status, 200);
+            QVERIFY(page.header("Content-Type").startsWith("text/html"));
+            QVERIFY(page.body.contains("/audience.js"));
+            QVERIFY(page.header("Content-Security-Policy").contains("frame-ancestors 'none'"));
+            QCOMPARE(client.get(u"/vote"_s).body, page.body);
+            QVERIFY(client.get(u"/audience.js"_s).header("Content-Type").startsWith("text/javascript"));
+            QCOMPARE(client.get(u"/"_s, {{"If-None-Match", page.header("ETag")}}).status, 304);
+        }
+        Engine::Options options;
+        options.databasePath = m_dir->filePath(u"votedesk.db"_s);
+        options.port = 0;
+        options.serveAudiencePage = false;
+        Engine engine(options);
+        QVERIFY(engine.start(nullptr));
+        HttpClient client(engine.port());
+        QCOMPARE(client.get(u"/"_s).status, 404);
+        QCOMPARE(client.get(u"/audience.js"_s).status, 404);
     }
 
     void pipelinedVotesAreAnsweredInOrder()

@@ -17,12 +17,14 @@
 #include "ingest/writerqueue.h"
 #include "metrics/metrics.h"
 #include "session/clock.h"
+#include "store/sqlitestore.h"
 #include "tally/tally.h"
 #include "tally/tallysnapshot.h"
 
 using namespace Qt::Literals::StringLiterals;
 
 Q_DECLARE_METATYPE(VotePolicy)
+Q_DECLARE_METATYPE(CountingRule)
 
 namespace {
 constexpr int kWaitMs = 10'000; // QTRY timeouts: only reached when something is wrong
@@ -39,13 +41,24 @@ IngestQueue::Admission openFor(qint64 sessionId)
     return {sessionId, WindowState::Open, 0, std::numeric_limits<qint64>::max()};
 }
 
-SessionDefinition session(qint64 id, VotePolicy policy)
+SessionDefinition session(qint64 id, const CountingRule &rule)
 {
     SessionDefinition def = SessionDefinition::demo(); // options A, B, C, D
     def.id = id;
     def.title = u"Session %1"_s.arg(id);
-    def.policy = policy;
+    def.policy = rule.policy;
+    def.voteCap = rule.voteCap;
+    def.optionCap = rule.optionCap;
     return def;
+}
+
+// Runs a writer command's completion to its end and hands back what it got.
+template<typename T>
+T waitFor(std::future<T> &future)
+{
+    if (future.wait_for(std::chrono::milliseconds(kWaitMs)) != std::future_status::ready)
+        qFatal("the writer did not answer");
+    return future.get();
 }
 
 // The pipeline as Engine::start wires it (queue -> pool -> writer queue -> journal writer),
@@ -101,7 +114,7 @@ struct Rig
         marker.kind = IngestQueue::Marker::Kind::SwitchSession;
         marker.sessionId = def.id;
         marker.optionCount = int(def.options.size());
-        marker.policy = def.policy;
+        marker.rule = def.rule();
         queue.setAdmission(openFor(def.id), marker);
     }
 
@@ -262,7 +275,7 @@ private:
 // The tally of a session recomputed from the store alone (DESIGN.md §2).
 Tally recountFromStore(const StoreReader &reader, const SessionDefinition &def)
 {
-    Tally tally(def.id, int(def.options.size()), def.policy);
+    Tally tally(def.id, int(def.options.size()), def.rule());
     for (const StoredVote &vote : reader.votes(def.id))
         tally.apply(QByteArrayView(vote.voter), def.indexOf(QByteArrayView(vote.option)));
     return tally;
@@ -386,17 +399,20 @@ private Q_SLOTS:
 
     void restartReplaysTheLog_data()
     {
-        QTest::addColumn<VotePolicy>("policy");
-        QTest::newRow("last_wins") << VotePolicy::LastWins;
-        QTest::newRow("first_wins") << VotePolicy::FirstWins;
-        QTest::newRow("unlimited") << VotePolicy::Unlimited;
+        QTest::addColumn<CountingRule>("policy");
+        QTest::newRow("last_wins") << CountingRule(VotePolicy::LastWins);
+        QTest::newRow("first_wins") << CountingRule(VotePolicy::FirstWins);
+        QTest::newRow("unlimited") << CountingRule(VotePolicy::Unlimited);
+        QTest::newRow("capped:3") << CountingRule(VotePolicy::Capped, 3);
+        QTest::newRow("capped:5, option cap 2") << CountingRule(VotePolicy::Capped, 5, 2);
+        QTest::newRow("unlimited, option cap 1") << CountingRule(VotePolicy::Unlimited, 0, 1);
     }
 
     // Stop the writer, start a new one on the same file: the session is current again, the
     // published snapshot equals the recount, and the ledgers know every voter.
     void restartReplaysTheLog()
     {
-        QFETCH(VotePolicy, policy);
+        QFETCH(CountingRule, policy);
         const SessionDefinition def = session(3, policy);
         constexpr int votes = 3000;
         TallySnapshotPtr before;
@@ -419,7 +435,7 @@ private Q_SLOTS:
         QVERIFY2(rig.loaded.ok, qPrintable(rig.loaded.error));
         QVERIFY(rig.loaded.current);
         QCOMPARE(rig.loaded.current->definition.id, 3);
-        QCOMPARE(rig.loaded.current->definition.policy, policy);
+        QCOMPARE(rig.loaded.current->definition.rule(), policy);
         QCOMPARE(rig.loaded.current->window.state, WindowState::Open);
         QCOMPARE(rig.loaded.maxSessionId, 3);
         {
@@ -455,6 +471,195 @@ private Q_SLOTS:
         for (std::size_t i = 0; i < stored.size(); ++i)
             QCOMPARE(stored[i].seq, qint64(i + 1));
         compareSnapshotWith(rig.snapshots.load(), recountFromStore(reader, def));
+    }
+
+    // A policy replay recounts the stored log under any rule into a fresh tally, equal to a
+    // recount by a second reader, next to the live tally, and changes nothing.
+    void replayMatchesAFreshCountUnderEveryRule()
+    {
+        Rig rig(m_path, 64, 0, 2);
+        QVERIFY2(rig.loaded.ok, qPrintable(rig.loaded.error));
+        const SessionDefinition def = session(1, VotePolicy::LastWins);
+        rig.activate(def, std::make_shared<RejectCounters>());
+        constexpr int votes = 2000;
+        for (int i = 0; i < votes; ++i)
+            QCOMPARE(rig.vote(1, "p" + QByteArray::number(i % 150), (i * 5 + i / 150) % 4),
+                     IngestQueue::PushResult::Accepted);
+        QTRY_COMPARE_WITH_TIMEOUT(rig.snapshots.load()->accepted, votes, kWaitMs);
+        const TallySnapshotPtr live = rig.snapshots.load();
+
+        for (const CountingRule &rule :
+             {CountingRule(VotePolicy::LastWins), CountingRule(VotePolicy::FirstWins),
+              CountingRule(VotePolicy::Unlimited), CountingRule(VotePolicy::Capped, 1),
+              CountingRule(VotePolicy::Capped, 20), CountingRule(VotePolicy::Capped, 20, 3),
+              CountingRule(VotePolicy::Unlimited, 0, 2)}) {
+            std::promise<JournalWriter::ReplayOutcome> replayed;
+            std::future<JournalWriter::ReplayOutcome> future = replayed.get_future();
+            rig.writerQueue.push(
+                rig.writer->replayLog(rule, [&replayed](const JournalWriter::ReplayOutcome &outcome) {
+                    replayed.set_value(outcome);
+                }));
+            const JournalWriter::ReplayOutcome outcome = waitFor(future);
+            QVERIFY2(outcome.ok, qPrintable(outcome.error));
+            QCOMPARE(outcome.sessionId, 1);
+            SessionDefinition under = def;
+            under.policy = rule.policy;
+            under.voteCap = rule.voteCap;
+            under.optionCap = rule.optionCap;
+            StoreReader reader(m_path);
+            const Tally fresh = recountFromStore(reader, under);
+            QCOMPARE(outcome.replayed.exact, fresh.exact());
+            QCOMPARE(outcome.replayed.raw, fresh.raw());
+            QCOMPARE(outcome.replayed.accepted, qint64(votes));
+            QCOMPARE(outcome.replayed.uniqueVoters, 150);
+            QCOMPARE(outcome.live.exact, live->exact);
+            QCOMPARE(outcome.unknownOptionVotes, 0);
+        }
+        // Nothing was changed by it.
+        QCOMPARE(rig.snapshots.load()->exact, live->exact);
+        QCOMPARE(rig.snapshots.load()->version, live->version);
+
+        std::promise<JournalWriter::ReplayOutcome> refused;
+        std::future<JournalWriter::ReplayOutcome> refusedFuture = refused.get_future();
+        rig.writerQueue.push(rig.writer->replayLog(
+            CountingRule(VotePolicy::Capped, 0),
+            [&refused](const JournalWriter::ReplayOutcome &outcome) { refused.set_value(outcome); }));
+        const JournalWriter::ReplayOutcome invalid = waitFor(refusedFuture);
+        QVERIFY(!invalid.ok);
+        QVERIFY(!invalid.error.isEmpty());
+    }
+
+    // Certification: the recount from the store alone must equal the live tally; then the
+    // hook runs with the audit log and a reader of the vote log, and the final state, the
+    // picture and the audit line are stored together.
+    void certifyStoresTheFinalStateWhenTheRecountMatches()
+    {
+        Rig rig(m_path, 64, 0, 2);
+        QVERIFY2(rig.loaded.ok, qPrintable(rig.loaded.error));
+        const SessionDefinition def = session(1, CountingRule(VotePolicy::Capped, 2));
+        rig.activate(def, std::make_shared<RejectCounters>());
+        for (int i = 0; i < 300; ++i)
+            QCOMPARE(rig.vote(1, "c" + QByteArray::number(i % 40), i % 4), IngestQueue::PushResult::Accepted);
+        QTRY_COMPARE_WITH_TIMEOUT(rig.snapshots.load()->accepted, 300, kWaitMs);
+
+        SessionRecord record{def, WindowRecord{}, rig.clock.nowMs()};
+        record.window.state = WindowState::Final;
+        std::atomic<int> logRows{0};
+        QList<EventRow> auditSeen;
+        JournalWriter::CertifyHook hook = [&](const TallyCounts &recount, const QList<EventRow> &audit,
+                                              const VoteLogReader &log, PublishedRecord *picture,
+                                              QString *error) {
+            auditSeen = audit;
+            if (!log([&logRows](const VoteRow &) { ++logRows; }, error))
+                return false;
+            *picture = PublishedRecord{1, 4, 77, true, QByteArray::number(recount.accepted)};
+            return true;
+        };
+        std::promise<JournalWriter::CertifyOutcome> certified;
+        std::future<JournalWriter::CertifyOutcome> future = certified.get_future();
+        rig.writerQueue.push(rig.writer->certify(
+            record, EventRow{0, 1, 0, u"finalized"_s, u"ok"_s, u"console"_s}, hook,
+            [&certified](const JournalWriter::CertifyOutcome &outcome) { certified.set_value(outcome); }));
+        const JournalWriter::CertifyOutcome outcome = waitFor(future);
+        QVERIFY2(outcome.result == JournalWriter::CertifyOutcome::Result::Certified,
+                 qPrintable(outcome.error));
+        QVERIFY(outcome.differences.isEmpty());
+        QCOMPARE(outcome.recount.exact, rig.snapshots.load()->exact);
+        QCOMPARE(logRows.load(), 300);
+        QCOMPARE(auditSeen.size(), 1); // session_activated
+        QCOMPARE(auditSeen.first().kind, u"session_activated"_s);
+        QVERIFY(auditSeen.first().detail.contains(u"capped:2"_s));
+        rig.stop();
+
+        SqliteStore store(m_path, Durability::Full);
+        QString error;
+        QVERIFY(store.open(&error));
+        QCOMPARE(store.loadSession(1, &error)->window.state, WindowState::Final);
+        QCOMPARE(store.loadPublished(1, &error)->version, 4u);
+        QCOMPARE(store.loadPublished(1, &error)->picture, QByteArray("300"));
+        const QList<EventRow> events = store.loadEvents(1, &error);
+        QCOMPARE(events.last().kind, u"finalized"_s);
+        QCOMPARE(events.last().actor, u"console"_s);
+    }
+
+    // Someone changed a vote in the store behind the writer's back (WAL lets a second
+    // connection write): certification refuses, names each difference, stores nothing.
+    void certifyRefusesATamperedLog()
+    {
+        Rig rig(m_path, 64, 0, 2);
+        QVERIFY2(rig.loaded.ok, qPrintable(rig.loaded.error));
+        const SessionDefinition def = session(1, VotePolicy::LastWins);
+        rig.activate(def, std::make_shared<RejectCounters>());
+        for (int i = 0; i < 20; ++i)
+            QCOMPARE(rig.vote(1, "t" + QByteArray::number(i), i < 10 ? 0 : 1),
+                     IngestQueue::PushResult::Accepted);
+        QTRY_COMPARE_WITH_TIMEOUT(rig.snapshots.load()->accepted, 20, kWaitMs);
+        {
+            StoreSaboteur saboteur(m_path);
+            QVERIFY(saboteur.ok());
+            QVERIFY(saboteur.exec(u"UPDATE votes SET option = 'C' WHERE voter = 't3'"_s));
+        }
+        bool hookRan = false;
+        std::promise<JournalWriter::CertifyOutcome> certified;
+        std::future<JournalWriter::CertifyOutcome> future = certified.get_future();
+        SessionRecord record{def, WindowRecord{}, rig.clock.nowMs()};
+        record.window.state = WindowState::Final;
+        rig.writerQueue.push(rig.writer->certify(
+            record, EventRow{0, 1, 0, u"finalized"_s, u"ok"_s, u"console"_s},
+            [&hookRan](const TallyCounts &, const QList<EventRow> &, const VoteLogReader &, PublishedRecord *,
+                       QString *) { return hookRan = true; },
+            [&certified](const JournalWriter::CertifyOutcome &outcome) { certified.set_value(outcome); }));
+        const JournalWriter::CertifyOutcome outcome = waitFor(future);
+        QCOMPARE(outcome.result, JournalWriter::CertifyOutcome::Result::Mismatch);
+        QVERIFY(!hookRan);
+        // exact A 10 -> 9, exact C 0 -> 1, and the same in raw.
+        QCOMPARE(outcome.differences.size(), 4);
+        QCOMPARE(outcome.differences[0].fieldName(), u"exact"_s);
+        QCOMPARE(outcome.differences[0].optionIndex, 0);
+        QCOMPARE(outcome.differences[0].live, 10);
+        QCOMPARE(outcome.differences[0].recount, 9);
+        QCOMPARE(outcome.differences[1].optionIndex, 2);
+        QCOMPARE(outcome.differences[1].recount, 1);
+        rig.stop();
+        SqliteStore store(m_path, Durability::Full);
+        QString error;
+        QVERIFY(store.open(&error));
+        QCOMPARE(store.loadSession(1, &error)->window.state, WindowState::Open);
+        QVERIFY(!store.loadPublished(1, &error));
+    }
+
+    // The hook (the feed side's final files) may refuse: then nothing is stored.
+    void certifyStoresNothingWhenTheHookRefuses()
+    {
+        Rig rig(m_path, 64, 0, 2);
+        QVERIFY2(rig.loaded.ok, qPrintable(rig.loaded.error));
+        const SessionDefinition def = session(1, VotePolicy::LastWins);
+        rig.activate(def, std::make_shared<RejectCounters>());
+        QCOMPARE(rig.vote(1, "h", 0), IngestQueue::PushResult::Accepted);
+        QTRY_COMPARE_WITH_TIMEOUT(rig.snapshots.load()->accepted, 1, kWaitMs);
+        SessionRecord record{def, WindowRecord{}, rig.clock.nowMs()};
+        record.window.state = WindowState::Final;
+        std::promise<JournalWriter::CertifyOutcome> certified;
+        std::future<JournalWriter::CertifyOutcome> future = certified.get_future();
+        rig.writerQueue.push(rig.writer->certify(
+            record, EventRow{0, 1, 0, u"finalized"_s, u"ok"_s, u"console"_s},
+            [](const TallyCounts &, const QList<EventRow> &, const VoteLogReader &, PublishedRecord *picture,
+               QString *error) {
+                *picture = PublishedRecord{1, 1, 1, true, "{}"};
+                *error = u"the export folder is full"_s;
+                return false;
+            },
+            [&certified](const JournalWriter::CertifyOutcome &outcome) { certified.set_value(outcome); }));
+        const JournalWriter::CertifyOutcome outcome = waitFor(future);
+        QCOMPARE(outcome.result, JournalWriter::CertifyOutcome::Result::Refused);
+        QCOMPARE(outcome.error, u"the export folder is full"_s);
+        rig.stop();
+        SqliteStore store(m_path, Durability::Full);
+        QString error;
+        QVERIFY(store.open(&error));
+        QCOMPARE(store.loadSession(1, &error)->window.state, WindowState::Open);
+        QVERIFY(!store.loadPublished(1, &error));
+        QCOMPARE(store.loadEvents(1, &error).last().kind, u"session_activated"_s);
     }
 
     // Activating another session switches the published tally and the ledgers: its voters

@@ -81,7 +81,7 @@ ResultsPackInputs inputsFor(GeneratedLog &log, VotePolicy policy)
     in.report.late = log.lateFrom > 0 ? log.size - log.lateFrom + 1 : 0;
     in.report.generatedAtMs = kT0 + 100'000;
     in.report.appVersion = u"0.1.0"_s;
-    in.rule = CountingRule::fromPolicy(policy);
+    in.rule = CountingRule(policy);
     return in;
 }
 

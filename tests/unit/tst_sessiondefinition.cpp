@@ -60,7 +60,8 @@ QJsonObject withOption(QJsonObject json, const int index, const QString &field, 
 bool sameDefinition(const SessionDefinition &a, const SessionDefinition &b)
 {
     if (a.id != b.id || a.title != b.title || a.question != b.question || a.windowMs != b.windowMs ||
-        a.lateToleranceMs != b.lateToleranceMs || a.policy != b.policy ||
+        a.lateToleranceMs != b.lateToleranceMs || a.policy != b.policy || a.voteCap != b.voteCap ||
+        a.optionCap != b.optionCap || a.visibility != b.visibility || a.autoPublish != b.autoPublish ||
         a.options.size() != b.options.size())
         return false;
     for (qsizetype i = 0; i < a.options.size(); ++i) {
@@ -85,6 +86,10 @@ class TestSessionDefinition final : public QObject
 
 private Q_SLOTS:
     void policyNames();
+    void countingRules_data();
+    void countingRules();
+    void countingRuleJson();
+    void visibility();
     void fromJsonValid();
     void roundTrip_data();
     void roundTrip();
@@ -100,6 +105,7 @@ private Q_SLOTS:
     void indexOf_data();
     void indexOf();
     void demo();
+    void audienceVoterIdMode();
 };
 
 void TestSessionDefinition::policyNames()
@@ -117,6 +123,143 @@ void TestSessionDefinition::policyNames()
     QVERIFY(!parseVotePolicy(u"most_wins"_s, &untouched));
     QVERIFY(!parseVotePolicy(QString(), &untouched));
     QCOMPARE(untouched, VotePolicy::FirstWins);
+}
+
+void TestSessionDefinition::countingRules_data()
+{
+    QTest::addColumn<QString>("policy");
+    QTest::addColumn<int>("optionCap");
+    QTest::addColumn<QString>("name"); // empty: invalid
+    QTest::addColumn<QString>("mentions");
+
+    QTest::newRow("last_wins") << u"last_wins"_s << 0 << u"last_wins"_s << QString();
+    QTest::newRow("capped:20") << u"capped:20"_s << 0 << u"capped:20"_s << QString();
+    QTest::newRow("capped:1") << u"capped:1"_s << 0 << u"capped:1"_s << QString();
+    QTest::newRow("capped:1000") << u"capped:1000"_s << 0 << u"capped:1000"_s << QString();
+    QTest::newRow("capped with option cap") << u"capped:20"_s << 5 << u"capped:20"_s << QString();
+    QTest::newRow("unlimited with option cap") << u"unlimited"_s << 3 << u"unlimited"_s << QString();
+    QTest::newRow("capped:0") << u"capped:0"_s << 0 << QString() << u"capped:N"_s;
+    QTest::newRow("capped:1001") << u"capped:1001"_s << 0 << QString() << u"1000"_s;
+    QTest::newRow("capped without N") << u"capped"_s << 0 << QString() << u"capped:N"_s;
+    QTest::newRow("capped:-1") << u"capped:-1"_s << 0 << QString() << u"capped:N"_s;
+    QTest::newRow("capped: 5") << u"capped: 5"_s << 0 << QString() << u"capped:N"_s;
+    QTest::newRow("capped:5x") << u"capped:5x"_s << 0 << QString() << u"capped:N"_s;
+    QTest::newRow("option cap with last_wins") << u"last_wins"_s << 2 << QString() << u"option_cap"_s;
+    QTest::newRow("option cap with first_wins") << u"first_wins"_s << 1 << QString() << u"first_wins"_s;
+    QTest::newRow("option cap too large") << u"unlimited"_s << 1001 << QString() << u"option_cap"_s;
+    QTest::newRow("option cap negative") << u"capped:3"_s << -1 << QString() << u"option_cap"_s;
+}
+
+void TestSessionDefinition::countingRules()
+{
+    QFETCH(QString, policy);
+    QFETCH(int, optionCap);
+    QFETCH(QString, name);
+    QFETCH(QString, mentions);
+
+    CountingRule rule;
+    QString error;
+    const bool parsed = CountingRule::parsePolicy(policy, &rule, &error);
+    rule.optionCap = optionCap;
+    if (parsed)
+        error = rule.validate();
+    if (name.isEmpty()) {
+        QVERIFY(!error.isEmpty());
+        QVERIFY2(error.contains(mentions), qPrintable(error));
+        return;
+    }
+    QVERIFY2(parsed && error.isEmpty(), qPrintable(error));
+    QCOMPARE(rule.policyName(), name);
+    // Printed and parsed back, the same rule.
+    CountingRule back;
+    QVERIFY(CountingRule::parsePolicy(rule.policyName(), &back));
+    back.optionCap = optionCap;
+    QCOMPARE(back, rule);
+    QVERIFY(rule.describe().startsWith(name));
+    if (optionCap > 0)
+        QVERIFY(rule.describe().contains(QString::number(optionCap)));
+}
+
+void TestSessionDefinition::countingRuleJson()
+{
+    // capped:N and option_cap go through the JSON form and the validation of the whole session.
+    SessionDefinition def;
+    QString error;
+    QJsonObject json = with(with(validJson(), u"policy"_s, u"capped:20"_s), u"option_cap"_s, 5);
+    QVERIFY2(SessionDefinition::fromJson(json, &def, &error), qPrintable(error));
+    QCOMPARE(def.policy, VotePolicy::Capped);
+    QCOMPARE(def.voteCap, 20);
+    QCOMPARE(def.optionCap, 5);
+    QCOMPARE(def.rule(), CountingRule(VotePolicy::Capped, 20, 5));
+    QCOMPARE(def.policyText(), u"capped:20"_s);
+    QCOMPARE(def.toJson().value(u"policy"_s).toString(), u"capped:20"_s);
+    QCOMPARE(def.toJson().value(u"option_cap"_s).toInteger(), 5);
+    SessionDefinition back;
+    QVERIFY2(SessionDefinition::fromJson(def.toJson(), &back, &error), qPrintable(error));
+    QVERIFY(sameDefinition(back, def));
+
+    // An option cap at or above N cannot stop a vote: valid, and the ledger ignores it.
+    QCOMPARE(CountingRule(VotePolicy::Capped, 3, 3).effectiveOptionCap(), 0);
+    QCOMPARE(CountingRule(VotePolicy::Capped, 3, 2).effectiveOptionCap(), 2);
+    QCOMPARE(CountingRule(VotePolicy::Unlimited, 0, 7).effectiveOptionCap(), 7);
+
+    for (const QJsonObject &bad :
+         {with(validJson(), u"policy"_s, u"capped:0"_s), with(validJson(), u"option_cap"_s, 2),
+          with(validJson(), u"option_cap"_s, u"2"_s),
+          with(with(validJson(), u"policy"_s, u"unlimited"_s), u"option_cap"_s, 1.5)}) {
+        QVERIFY(!SessionDefinition::fromJson(bad, &def, &error));
+        QVERIFY2(error.contains(u"policy"_s) || error.contains(u"option_cap"_s), qPrintable(error));
+    }
+    // Directly: a capped policy needs its N, the others must not have one.
+    SessionDefinition direct = SessionDefinition::demo();
+    direct.policy = VotePolicy::Capped;
+    QVERIFY(!direct.validate().isEmpty());
+    direct.voteCap = 10;
+    QVERIFY(direct.validate().isEmpty());
+    direct.policy = VotePolicy::LastWins;
+    QVERIFY(!direct.validate().isEmpty());
+}
+
+void TestSessionDefinition::visibility()
+{
+    for (const ResultsVisibility visibility :
+         {ResultsVisibility::Live, ResultsVisibility::AfterClose, ResultsVisibility::OnPublish}) {
+        ResultsVisibility parsed = ResultsVisibility::Live;
+        QVERIFY(parseResultsVisibility(resultsVisibilityName(visibility), &parsed));
+        QCOMPARE(parsed, visibility);
+    }
+    QCOMPARE(resultsVisibilityName(ResultsVisibility::AfterClose), u"after_close"_s);
+    ResultsVisibility untouched = ResultsVisibility::Live;
+    QVERIFY(!parseResultsVisibility(u"public"_s, &untouched));
+    QCOMPARE(untouched, ResultsVisibility::Live);
+
+    // Default: nothing leaves the building until the operator publishes, no auto-publish.
+    SessionDefinition def;
+    QString error;
+    QVERIFY2(SessionDefinition::fromJson(validJson(), &def, &error), qPrintable(error));
+    QCOMPARE(def.visibility, ResultsVisibility::OnPublish);
+    QVERIFY(!def.autoPublish);
+    QCOMPARE(SessionDefinition::demo().visibility, ResultsVisibility::OnPublish);
+    // live and after_close publish by themselves unless told not to.
+    QVERIFY(SessionDefinition::fromJson(with(validJson(), u"visibility"_s, u"live"_s), &def, &error));
+    QCOMPARE(def.visibility, ResultsVisibility::Live);
+    QVERIFY(def.autoPublish);
+    QVERIFY(SessionDefinition::fromJson(
+        with(with(validJson(), u"visibility"_s, u"after_close"_s), u"auto_publish"_s, false), &def, &error));
+    QCOMPARE(def.visibility, ResultsVisibility::AfterClose);
+    QVERIFY(!def.autoPublish);
+    QVERIFY(SessionDefinition::fromJson(with(validJson(), u"auto_publish"_s, true), &def, &error));
+    QVERIFY(def.autoPublish);
+    QCOMPARE(def.toJson().value(u"visibility"_s).toString(), u"on_publish"_s);
+    QCOMPARE(def.toJson().value(u"auto_publish"_s).toBool(), true);
+    SessionDefinition back;
+    QVERIFY(SessionDefinition::fromJson(def.toJson(), &back, &error));
+    QVERIFY(sameDefinition(back, def));
+
+    QVERIFY(!SessionDefinition::fromJson(with(validJson(), u"visibility"_s, u"public"_s), &def, &error));
+    QVERIFY2(error.contains(u"visibility"_s), qPrintable(error));
+    QVERIFY(!SessionDefinition::fromJson(with(validJson(), u"auto_publish"_s, 1), &def, &error));
+    QVERIFY2(error.contains(u"auto_publish"_s), qPrintable(error));
 }
 
 void TestSessionDefinition::fromJsonValid()
@@ -162,7 +305,17 @@ void TestSessionDefinition::roundTrip_data()
     full.windowMs = 90'500; // not a whole second
     full.lateToleranceMs = 1'500;
     full.policy = VotePolicy::Unlimited;
+    full.optionCap = 3;
+    full.visibility = ResultsVisibility::Live;
+    full.autoPublish = true;
     QTest::newRow("everything set") << full;
+
+    SessionDefinition capped = SessionDefinition::demo();
+    capped.policy = VotePolicy::Capped;
+    capped.voteCap = 20;
+    capped.optionCap = 4;
+    capped.visibility = ResultsVisibility::AfterClose;
+    QTest::newRow("capped:20, option cap 4, after_close") << capped;
 
     SessionDefinition most;
     most.title = u"Many"_s;
@@ -195,7 +348,7 @@ void TestSessionDefinition::roundTrip()
     // The documented field names.
     const QJsonObject json = def.toJson();
     QCOMPARE(json.value(u"title"_s).toString(), def.title);
-    QCOMPARE(json.value(u"policy"_s).toString(), votePolicyName(def.policy));
+    QCOMPARE(json.value(u"policy"_s).toString(), def.policyText());
     QCOMPARE(json.value(u"window_seconds"_s).toDouble(), double(def.windowMs) / 1000.0);
     QCOMPARE(json.value(u"late_tolerance_ms"_s).toInteger(), def.lateToleranceMs);
     QCOMPARE(json.value(u"options"_s).toArray().size(), def.options.size());
@@ -471,6 +624,28 @@ void TestSessionDefinition::demo()
     QCOMPARE(colours.size(), 4);
     QCOMPARE(def.policy, VotePolicy::LastWins);
     QCOMPARE(def.id, 0);
+}
+
+void TestSessionDefinition::audienceVoterIdMode()
+{
+    SessionDefinition def = SessionDefinition::demo();
+    QCOMPARE(def.audienceVoterId, u"browser"_s);
+    QCOMPARE(def.toJson().value(u"voter_id"_s).toString(), u"browser"_s);
+    QJsonObject json = def.toJson();
+    for (const QString &mode : {u"browser"_s, u"query"_s, u"code"_s}) {
+        json.insert(u"voter_id"_s, mode);
+        SessionDefinition parsed;
+        QString error;
+        QVERIFY2(SessionDefinition::fromJson(json, &parsed, &error), qPrintable(error));
+        QCOMPARE(parsed.audienceVoterId, mode);
+    }
+    json.insert(u"voter_id"_s, u"phone"_s);
+    SessionDefinition refused;
+    QString error;
+    QVERIFY(!SessionDefinition::fromJson(json, &refused, &error));
+    QVERIFY2(error.contains(u"voter_id"_s), qPrintable(error));
+    json.insert(u"voter_id"_s, 3);
+    QVERIFY(!SessionDefinition::fromJson(json, &refused, &error));
 }
 
 QTEST_APPLESS_MAIN(TestSessionDefinition)

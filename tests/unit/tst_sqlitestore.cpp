@@ -1,4 +1,5 @@
 #include <QSqlDatabase>
+#include <QSqlError>
 #include <QSqlQuery>
 #include <QTemporaryDir>
 #include <QTest>
@@ -156,6 +157,127 @@ private Q_SLOTS:
         QCOMPARE(counters.value(u"window_closed"_s), 9);
         QVERIFY(store.loadCounters(2, &error).isEmpty());
         QVERIFY(store.appendEvent(1, 1234, u"lines_opened"_s, u"closes at …"_s, &error));
+    }
+
+    // The audit log: who, when, what, in order; the store refuses to change or delete a line,
+    // whoever asks (here a second connection, as a hand with the sqlite3 shell would).
+    void auditLogIsAppendOnly()
+    {
+        QString error;
+        SqliteStore store(path(), Durability::Full);
+        QVERIFY(store.open(&error));
+        QVERIFY(store.appendEvent(EventRow{0, 1, 100, u"lines_opened"_s, u"closes at …"_s, u"console"_s},
+                                  &error));
+        QVERIFY(store.appendEvent(
+            EventRow{0, 2, 150, u"session_activated"_s, u"other"_s, u"admin-api 127.0.0.1"_s}, &error));
+        QVERIFY(store.appendEvent(1, 200, u"lines_closed"_s, u"closed on time"_s, &error)); // the system's
+        const QList<EventRow> events = store.loadEvents(1, &error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(events.size(), 2);
+        QCOMPARE(events[0].kind, u"lines_opened"_s);
+        QCOMPARE(events[0].actor, u"console"_s);
+        QCOMPARE(events[0].atMs, 100);
+        QCOMPARE(events[0].sessionId, 1);
+        QCOMPARE(events[1].actor, u"system"_s);
+        QVERIFY(events[0].id < events[1].id);
+        QCOMPARE(store.loadEvents(2, &error).first().actor, u"admin-api 127.0.0.1"_s);
+        QVERIFY(store.loadEvents(3, &error).isEmpty());
+
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"editor"_s);
+            db.setDatabaseName(path());
+            QVERIFY(db.open());
+            QSqlQuery query(db);
+            QVERIFY(!query.exec(u"UPDATE events SET actor = 'nobody'"_s));
+            QVERIFY2(query.lastError().text().contains(u"append-only"_s),
+                     qPrintable(query.lastError().text()));
+            QVERIFY(!query.exec(u"DELETE FROM events WHERE kind = 'lines_closed'"_s));
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(u"editor"_s);
+        QCOMPARE(store.loadEvents(1, &error).size(), 2);
+        QCOMPARE(store.loadEvents(1, &error).first().actor, u"console"_s);
+    }
+
+    void publishedPictureIsKeptPerSession()
+    {
+        QString error;
+        {
+            SqliteStore store(path(), Durability::Full);
+            QVERIFY(store.open(&error));
+            QVERIFY(!store.loadPublished(1, &error));
+            QVERIFY(error.isEmpty()); // never published is not an error
+            QVERIFY(store.savePublished(PublishedRecord{1, 1, 500, false, R"({"exact":[1,2]})"}, &error));
+            QVERIFY(store.savePublished(PublishedRecord{1, 2, 600, true, R"({"exact":[3,2]})"}, &error));
+            QVERIFY(store.savePublished(PublishedRecord{2, 7, 700, false, "{}"}, &error));
+        }
+        SqliteStore store(path(), Durability::Full);
+        QVERIFY(store.open(&error));
+        const std::optional<PublishedRecord> first = store.loadPublished(1, &error);
+        QVERIFY(first);
+        QCOMPARE(first->version, 2u); // the last one replaces the one before
+        QCOMPARE(first->publishedAtMs, 600);
+        QVERIFY(first->final);
+        QCOMPARE(first->picture, QByteArray(R"({"exact":[3,2]})"));
+        QCOMPARE(store.loadPublished(2, &error)->version, 7u);
+    }
+
+    void transactionsLandTogetherOrNotAtAll()
+    {
+        QString error;
+        SqliteStore store(path(), Durability::Full);
+        QVERIFY(store.open(&error));
+        QVERIFY(store.beginTransaction(&error));
+        QVERIFY(store.saveSession(record(1), &error));
+        QVERIFY(store.appendEvent(1, 10, u"finalized"_s, u"x"_s, &error));
+        store.rollbackTransaction();
+        QVERIFY(!store.loadSession(1, &error));
+        QVERIFY(store.loadEvents(1, &error).isEmpty());
+
+        QVERIFY(store.beginTransaction(&error));
+        QVERIFY(store.saveSession(record(1), &error));
+        QVERIFY(store.savePublished(PublishedRecord{1, 1, 5, true, "{}"}, &error));
+        QVERIFY2(store.commitTransaction(&error), qPrintable(error));
+        QVERIFY(store.loadSession(1, &error));
+        QVERIFY(store.loadPublished(1, &error));
+        // The vote log's own transactions still work afterwards.
+        QVERIFY(store.appendVotes({{1, 1, "a", "A", 1}}, &error));
+    }
+
+    void migratesASchema2Database()
+    {
+        // Schema 2: the event log had no actor; every line then was the system's or unknown.
+        {
+            SqliteStore store(path(), Durability::Full);
+            QString error;
+            QVERIFY(store.open(&error));
+        }
+        {
+            QSqlDatabase db = QSqlDatabase::addDatabase(u"QSQLITE"_s, u"v2"_s);
+            db.setDatabaseName(path());
+            QVERIFY(db.open());
+            QSqlQuery q(db);
+            for (
+                const QString &sql :
+                {u"DROP TABLE published"_s, u"DROP TRIGGER events_append_only_update"_s,
+                 u"DROP TRIGGER events_append_only_delete"_s, u"DROP TABLE events"_s,
+                 u"CREATE TABLE events (id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, at_ms INTEGER "
+                 u"NOT "
+                 u"NULL, kind TEXT NOT NULL, detail TEXT NOT NULL)"_s,
+                 u"INSERT INTO events (session_id, at_ms, kind, detail) VALUES (1, 5, 'lines_opened', 'old')"_s,
+                 u"PRAGMA user_version = 2"_s})
+                QVERIFY2(q.exec(sql), qPrintable(sql + u": "_s + q.lastError().text()));
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(u"v2"_s);
+        QString error;
+        SqliteStore store(path(), Durability::Full);
+        QVERIFY2(store.open(&error), qPrintable(error));
+        const QList<EventRow> events = store.loadEvents(1, &error);
+        QCOMPARE(events.size(), 1);
+        QCOMPARE(events[0].actor, u"system"_s);
+        QCOMPARE(events[0].detail, u"old"_s);
+        QVERIFY(store.savePublished(PublishedRecord{1, 1, 1, false, "{}"}, &error));
     }
 
     void migratesASchema1Log()

@@ -20,16 +20,28 @@ using Ballots = QList<Ballot>;
 
 Q_DECLARE_METATYPE(Counts)
 Q_DECLARE_METATYPE(Ballots)
-Q_DECLARE_METATYPE(VotePolicy)
+Q_DECLARE_METATYPE(CountingRule)
 
 namespace {
 // The policies written the obvious way, to check the incremental tally against.
-Counts recount(const Ballots &ballots, const int optionCount, const VotePolicy policy)
+Counts recount(const Ballots &ballots, const int optionCount, const CountingRule &rule)
 {
+    const VotePolicy policy = rule.policy;
     Counts counts(std::size_t(optionCount), 0);
-    if (policy == VotePolicy::Unlimited) {
-        for (const Ballot &ballot : ballots)
+    if (policy == VotePolicy::Unlimited || policy == VotePolicy::Capped) {
+        // Each voter's ballots in order: counted while they have votes left (capped) and the
+        // option has room (option cap).
+        QHash<QString, int> counted;
+        QHash<QString, QHash<int, int>> forOption;
+        for (const Ballot &ballot : ballots) {
+            if (policy == VotePolicy::Capped && counted.value(ballot.voter) >= rule.voteCap)
+                continue;
+            if (rule.optionCap > 0 && forOption[ballot.voter].value(ballot.option) >= rule.optionCap)
+                continue;
+            ++counted[ballot.voter];
+            ++forOption[ballot.voter][ballot.option];
             ++counts[std::size_t(ballot.option)];
+        }
         return counts;
     }
     QHash<QString, int> choice;
@@ -62,6 +74,7 @@ private Q_SLOTS:
     void recountMatches_data();
     void recountMatches();
     void versionIncrements();
+    void compareTalliesNamesEachDifference();
     void snapshotCopies();
     void snapshotBoxEmpty();
     void snapshotBoxLatest();
@@ -82,7 +95,7 @@ void TestTally::construction()
 
 void TestTally::policies_data()
 {
-    QTest::addColumn<VotePolicy>("policy");
+    QTest::addColumn<CountingRule>("policy");
     QTest::addColumn<Ballots>("ballots");
     QTest::addColumn<Counts>("raw");
     QTest::addColumn<Counts>("exact");
@@ -90,42 +103,59 @@ void TestTally::policies_data()
 
     // u1 changes their mind from A to B; u2 votes A once.
     const Ballots changeOfMind = {{u"u1"_s, 0}, {u"u2"_s, 0}, {u"u1"_s, 1}};
-    QTest::newRow("last_wins: the latest counts")
-        << VotePolicy::LastWins << changeOfMind << Counts{2, 1, 0} << Counts{1, 1, 0} << qint64(2);
-    QTest::newRow("first_wins: the first stands")
-        << VotePolicy::FirstWins << changeOfMind << Counts{2, 1, 0} << Counts{2, 0, 0} << qint64(2);
-    QTest::newRow("unlimited: every vote")
-        << VotePolicy::Unlimited << changeOfMind << Counts{2, 1, 0} << Counts{2, 1, 0} << qint64(2);
+    QTest::newRow("last_wins: the latest counts") << CountingRule(VotePolicy::LastWins) << changeOfMind
+                                                  << Counts{2, 1, 0} << Counts{1, 1, 0} << qint64(2);
+    QTest::newRow("first_wins: the first stands") << CountingRule(VotePolicy::FirstWins) << changeOfMind
+                                                  << Counts{2, 1, 0} << Counts{2, 0, 0} << qint64(2);
+    QTest::newRow("unlimited: every vote") << CountingRule(VotePolicy::Unlimited) << changeOfMind
+                                           << Counts{2, 1, 0} << Counts{2, 1, 0} << qint64(2);
 
     // Back and forth: A, B, C, A again.
     const Ballots flipFlop = {{u"u1"_s, 0}, {u"u1"_s, 1}, {u"u1"_s, 2}, {u"u1"_s, 0}};
     QTest::newRow("last_wins: back to the first choice")
-        << VotePolicy::LastWins << flipFlop << Counts{2, 1, 1} << Counts{1, 0, 0} << qint64(1);
+        << CountingRule(VotePolicy::LastWins) << flipFlop << Counts{2, 1, 1} << Counts{1, 0, 0} << qint64(1);
     QTest::newRow("first_wins: back and forth")
-        << VotePolicy::FirstWins << flipFlop << Counts{2, 1, 1} << Counts{1, 0, 0} << qint64(1);
+        << CountingRule(VotePolicy::FirstWins) << flipFlop << Counts{2, 1, 1} << Counts{1, 0, 0} << qint64(1);
     QTest::newRow("unlimited: back and forth")
-        << VotePolicy::Unlimited << flipFlop << Counts{2, 1, 1} << Counts{2, 1, 1} << qint64(1);
+        << CountingRule(VotePolicy::Unlimited) << flipFlop << Counts{2, 1, 1} << Counts{2, 1, 1} << qint64(1);
 
     // The same choice repeated (a double tap).
     const Ballots repeat = {{u"u1"_s, 2}, {u"u1"_s, 2}, {u"u1"_s, 2}};
     QTest::newRow("last_wins: repeat")
-        << VotePolicy::LastWins << repeat << Counts{0, 0, 3} << Counts{0, 0, 1} << qint64(1);
+        << CountingRule(VotePolicy::LastWins) << repeat << Counts{0, 0, 3} << Counts{0, 0, 1} << qint64(1);
     QTest::newRow("first_wins: repeat")
-        << VotePolicy::FirstWins << repeat << Counts{0, 0, 3} << Counts{0, 0, 1} << qint64(1);
+        << CountingRule(VotePolicy::FirstWins) << repeat << Counts{0, 0, 3} << Counts{0, 0, 1} << qint64(1);
     QTest::newRow("unlimited: repeat")
-        << VotePolicy::Unlimited << repeat << Counts{0, 0, 3} << Counts{0, 0, 3} << qint64(1);
+        << CountingRule(VotePolicy::Unlimited) << repeat << Counts{0, 0, 3} << Counts{0, 0, 3} << qint64(1);
 
     // Voter ids are compared exactly: "U1" is not "u1".
     const Ballots distinctIds = {{u"u1"_s, 0}, {u"U1"_s, 1}, {u"u1 "_s, 2}};
-    QTest::newRow("last_wins: ids are exact")
-        << VotePolicy::LastWins << distinctIds << Counts{1, 1, 1} << Counts{1, 1, 1} << qint64(3);
-    QTest::newRow("no votes") << VotePolicy::LastWins << Ballots{} << Counts{0, 0, 0} << Counts{0, 0, 0}
-                              << qint64(0);
+    QTest::newRow("last_wins: ids are exact") << CountingRule(VotePolicy::LastWins) << distinctIds
+                                              << Counts{1, 1, 1} << Counts{1, 1, 1} << qint64(3);
+    QTest::newRow("no votes") << CountingRule(VotePolicy::LastWins) << Ballots{} << Counts{0, 0, 0}
+                              << Counts{0, 0, 0} << qint64(0);
+
+    // Capped: each voter's first N counted votes count, whatever they are for; the rest are
+    // raw only. A late vote never reaches a tally (the window refuses it before the ledger).
+    const Ballots fan = {{u"f"_s, 0}, {u"f"_s, 0}, {u"f"_s, 1}, {u"f"_s, 2}, {u"f"_s, 0}, {u"g"_s, 2}};
+    QTest::newRow("capped:3: the first three of each voter")
+        << CountingRule(VotePolicy::Capped, 3) << fan << Counts{3, 1, 2} << Counts{2, 1, 1} << qint64(2);
+    QTest::newRow("capped:1 is first_wins")
+        << CountingRule(VotePolicy::Capped, 1) << flipFlop << Counts{2, 1, 1} << Counts{1, 0, 0} << qint64(1);
+    QTest::newRow("capped:20: under the cap, every vote")
+        << CountingRule(VotePolicy::Capped, 20) << repeat << Counts{0, 0, 3} << Counts{0, 0, 3} << qint64(1);
+    // Option caps: a voter gives one option at most K votes; a stopped vote uses up nothing.
+    QTest::newRow("capped:3, option cap 1: one each")
+        << CountingRule(VotePolicy::Capped, 3, 1) << fan << Counts{3, 1, 2} << Counts{1, 1, 2} << qint64(2);
+    QTest::newRow("unlimited, option cap 2") << CountingRule(VotePolicy::Unlimited, 0, 2) << fan
+                                             << Counts{3, 1, 2} << Counts{2, 1, 2} << qint64(2);
+    QTest::newRow("unlimited, option cap 1, repeat") << CountingRule(VotePolicy::Unlimited, 0, 1) << repeat
+                                                     << Counts{0, 0, 3} << Counts{0, 0, 1} << qint64(1);
 }
 
 void TestTally::policies()
 {
-    QFETCH(VotePolicy, policy);
+    QFETCH(CountingRule, policy);
     QFETCH(Ballots, ballots);
     QFETCH(Counts, raw);
     QFETCH(Counts, exact);
@@ -142,18 +172,22 @@ void TestTally::policies()
 
 void TestTally::recountMatches_data()
 {
-    QTest::addColumn<VotePolicy>("policy");
+    QTest::addColumn<CountingRule>("policy");
 
-    QTest::newRow("last_wins") << VotePolicy::LastWins;
-    QTest::newRow("first_wins") << VotePolicy::FirstWins;
-    QTest::newRow("unlimited") << VotePolicy::Unlimited;
+    QTest::newRow("last_wins") << CountingRule(VotePolicy::LastWins);
+    QTest::newRow("first_wins") << CountingRule(VotePolicy::FirstWins);
+    QTest::newRow("unlimited") << CountingRule(VotePolicy::Unlimited);
+    QTest::newRow("capped:20") << CountingRule(VotePolicy::Capped, 20);
+    QTest::newRow("capped:2") << CountingRule(VotePolicy::Capped, 2);
+    QTest::newRow("capped:20, option cap 4") << CountingRule(VotePolicy::Capped, 20, 4);
+    QTest::newRow("unlimited, option cap 3") << CountingRule(VotePolicy::Unlimited, 0, 3);
 }
 
 // The certification rule of DESIGN.md §2: the live tally must equal a recount of the log.
 // Checked after every vote of a long random log with many repeat voters.
 void TestTally::recountMatches()
 {
-    QFETCH(VotePolicy, policy);
+    QFETCH(CountingRule, policy);
 
     constexpr int options = 5;
     std::mt19937 random(42);
@@ -170,12 +204,17 @@ void TestTally::recountMatches()
         if (i % 97 != 0 && i != 2999)
             continue;
         QCOMPARE(tally.exact(), recount(log, options, policy));
-        QCOMPARE(tally.raw(), recount(log, options, VotePolicy::Unlimited));
+        QCOMPARE(tally.raw(), recount(log, options, CountingRule(VotePolicy::Unlimited)));
         QCOMPARE(tally.uniqueVoters(), qint64(voters.size()));
         qint64 exactSum = 0;
         for (const qint64 count : tally.exact())
             exactSum += count;
-        QCOMPARE(exactSum, policy == VotePolicy::Unlimited ? tally.accepted() : tally.uniqueVoters());
+        if (policy.policy == VotePolicy::LastWins || policy.policy == VotePolicy::FirstWins)
+            QCOMPARE(exactSum, tally.uniqueVoters());
+        else if (policy.optionCap == 0 && policy.policy == VotePolicy::Unlimited)
+            QCOMPARE(exactSum, tally.accepted());
+        else
+            QVERIFY(exactSum >= tally.uniqueVoters() && exactSum <= tally.accepted());
     }
 }
 
@@ -191,6 +230,39 @@ void TestTally::versionIncrements()
         previous = tally.version();
     }
     QCOMPARE(tally.snapshot(0).version, previous);
+}
+
+void TestTally::compareTalliesNamesEachDifference()
+{
+    Tally live(1, 3, VotePolicy::LastWins);
+    Tally recounted(1, 3, VotePolicy::LastWins);
+    for (Tally *tally : {&live, &recounted}) {
+        tally->apply(u"a"_s, 0);
+        tally->apply(u"b"_s, 1);
+    }
+    QVERIFY(compareTallies(live.counts(), recounted.counts()).isEmpty());
+    // Someone changed b's vote in the store: exact and raw of both options, nothing else.
+    Tally tampered(1, 3, VotePolicy::LastWins);
+    tampered.apply(u"a"_s, 0);
+    tampered.apply(u"b"_s, 2);
+    const QList<TallyDifference> differences = compareTallies(live.counts(), tampered.counts());
+    QCOMPARE(differences.size(), 4);
+    QCOMPARE(differences[0].field, TallyDifference::Field::Exact);
+    QCOMPARE(differences[0].optionIndex, 1);
+    QCOMPARE(differences[0].live, 1);
+    QCOMPARE(differences[0].recount, 0);
+    QCOMPARE(differences[1].fieldName(), u"exact"_s);
+    QCOMPARE(differences[1].optionIndex, 2);
+    QCOMPARE(differences[2].fieldName(), u"raw"_s);
+    // A deleted vote: the totals differ too.
+    Tally shorter(1, 3, VotePolicy::LastWins);
+    shorter.apply(u"a"_s, 0);
+    const QList<TallyDifference> missing = compareTallies(live.counts(), shorter.counts());
+    QCOMPARE(missing.size(), 4);
+    QCOMPARE(missing[2].fieldName(), u"accepted"_s);
+    QCOMPARE(missing[2].live, 2);
+    QCOMPARE(missing[2].recount, 1);
+    QCOMPARE(missing[3].fieldName(), u"unique_voters"_s);
 }
 
 void TestTally::snapshotCopies()

@@ -49,7 +49,7 @@ struct ReferenceTally
 };
 
 ReferenceTally recount(const std::vector<std::pair<std::string, int>> &log, int optionCount,
-                       VotePolicy policy)
+                       const CountingRule &rule)
 {
     ReferenceTally t;
     t.raw.assign(std::size_t(optionCount), 0);
@@ -62,7 +62,7 @@ ReferenceTally recount(const std::vector<std::pair<std::string, int>> &log, int 
     }
     t.uniqueVoters = qint64(ballots.size());
     for (const auto &[voter, options] : ballots) {
-        switch (policy) {
+        switch (rule.policy) {
         case VotePolicy::LastWins:
             ++t.exact[std::size_t(options.back())];
             break;
@@ -70,9 +70,21 @@ ReferenceTally recount(const std::vector<std::pair<std::string, int>> &log, int 
             ++t.exact[std::size_t(options.front())];
             break;
         case VotePolicy::Unlimited:
-            for (int option : options)
+        case VotePolicy::Capped: {
+            // In order: a vote counts while the voter has votes left and the option has room.
+            int counted = 0;
+            std::map<int, int> forOption;
+            for (int option : options) {
+                if (rule.policy == VotePolicy::Capped && counted >= rule.voteCap)
+                    break;
+                if (rule.optionCap > 0 && forOption[option] >= rule.optionCap)
+                    continue;
+                ++forOption[option];
+                ++counted;
                 ++t.exact[std::size_t(option)];
+            }
             break;
+        }
         }
     }
     return t;
@@ -381,6 +393,113 @@ private Q_SLOTS:
         // Exact never goes below zero for any option.
         for (qint64 count : total.exact)
             QVERIFY(count >= 0);
+    }
+
+    void ledgerFollowsCaps_data()
+    {
+        QTest::addColumn<int>("voteCap"); // 0: unlimited
+        QTest::addColumn<int>("optionCap");
+        QTest::addColumn<int>("optionCount");
+        QTest::addColumn<int>("voters");
+        QTest::addColumn<int>("votes");
+        QTest::addColumn<uint>("seed");
+        QTest::newRow("capped:1 is first_wins") << 1 << 0 << 4 << 50 << 5'000 << 11u;
+        QTest::newRow("capped:20, few voters") << 20 << 0 << 4 << 50 << 20'000 << 12u;
+        QTest::newRow("capped:3, many voters") << 3 << 0 << 64 << 5'000 << 40'000 << 13u;
+        QTest::newRow("capped:20, option cap 5") << 20 << 5 << 8 << 60 << 30'000 << 14u;
+        QTest::newRow("capped:5, option cap 1") << 5 << 1 << 6 << 300 << 20'000 << 15u;
+        QTest::newRow("capped:3, option cap 3 (no effect)") << 3 << 3 << 4 << 100 << 5'000 << 16u;
+        QTest::newRow("capped:1000, option cap 999") << 1000 << 999 << 2 << 3 << 5'000 << 17u;
+        QTest::newRow("unlimited, option cap 1") << 0 << 1 << 5 << 200 << 20'000 << 18u;
+        QTest::newRow("unlimited, option cap 7") << 0 << 7 << 64 << 400 << 40'000 << 19u;
+        QTest::newRow("unlimited, option cap 1000") << 0 << 1000 << 3 << 2 << 5'000 << 20u;
+    }
+
+    // Capped and option-capped rules: the running deltas of random-sized batches equal the
+    // obvious recount, a vote never takes anything away, and a voter who votes once costs no
+    // option entry.
+    void ledgerFollowsCaps()
+    {
+        QFETCH(int, voteCap);
+        QFETCH(int, optionCap);
+        QFETCH(int, optionCount);
+        QFETCH(int, voters);
+        QFETCH(int, votes);
+        QFETCH(uint, seed);
+        const CountingRule rule(voteCap > 0 ? VotePolicy::Capped : VotePolicy::Unlimited, voteCap, optionCap);
+        QVERIFY2(rule.validate().isEmpty(), qPrintable(rule.validate()));
+
+        std::mt19937 random(seed);
+        std::uniform_int_distribution<int> pickVoter(0, voters - 1);
+        std::uniform_int_distribution<int> pickOption(0, optionCount - 1);
+        std::uniform_int_distribution<int> pickBatch(1, 50);
+        VoterLedger ledger(rule);
+        QCOMPARE(ledger.rule(), rule);
+        std::vector<std::pair<std::string, int>> log;
+        TallyCounts total(optionCount);
+        TallyCounts batch(optionCount);
+        int inBatch = 0;
+        int batchSize = pickBatch(random);
+        for (int i = 0; i < votes; ++i) {
+            std::string voter(1, 'c');
+            voter += std::to_string(pickVoter(random));
+            const int option = pickOption(random);
+            log.emplace_back(voter, option);
+            TallyCounts one(optionCount);
+            ledger.apply(QByteArrayView(voter.data(), qsizetype(voter.size())), option, one);
+            for (int o = 0; o < optionCount; ++o) {
+                const qint64 delta = one.exact[std::size_t(o)];
+                if (delta < 0 || delta > 1 || (delta == 1 && o != option))
+                    QFAIL(qPrintable(u"vote %1 changed option %2 by %3"_s.arg(i).arg(o).arg(delta)));
+            }
+            batch.add(one);
+            if (++inBatch == batchSize) {
+                total.add(batch);
+                batch.reset(optionCount);
+                inBatch = 0;
+                batchSize = pickBatch(random);
+            }
+        }
+        total.add(batch);
+        const ReferenceTally expected = recount(log, optionCount, rule);
+        QCOMPARE(total.raw, expected.raw);
+        QCOMPARE(total.exact, expected.exact);
+        QCOMPARE(total.accepted, expected.accepted);
+        QCOMPARE(total.uniqueVoters, expected.uniqueVoters);
+        if (rule.effectiveOptionCap() == 0)
+            QCOMPARE(ledger.optionEntryCount(), 0);
+    }
+
+    void singleVotersCostNoOptionEntries()
+    {
+        VoterLedger ledger(CountingRule(VotePolicy::Capped, 20, 5));
+        TallyCounts counts(3);
+        for (int i = 0; i < 10'000; ++i)
+            ledger.apply(numberedId(i), i % 3, counts);
+        QCOMPARE(ledger.voterCount(), 10'000);
+        QCOMPARE(ledger.optionEntryCount(), 0);
+        // A second counted vote moves that voter's counts into the side table: both options.
+        ledger.apply(numberedId(4), 2, counts);
+        QCOMPARE(ledger.optionEntryCount(), 2);
+        // A repeat that an option cap of 1 stops adds nothing either.
+        VoterLedger strict(CountingRule(VotePolicy::Unlimited, 0, 1));
+        strict.apply("x", 0, counts);
+        strict.apply("x", 0, counts);
+        QCOMPARE(strict.optionEntryCount(), 0);
+    }
+
+    void cappedWorkedExample()
+    {
+        // capped:3 with at most 2 per option: A A A B B C -> A 2, B 1 (the third A is over the
+        // option cap and does not use up a vote; the voter's three are A, A, B).
+        VoterLedger ledger(CountingRule(VotePolicy::Capped, 3, 2));
+        TallyCounts counts(3);
+        for (int option : {0, 0, 0, 1, 1, 2})
+            ledger.apply("fan", option, counts);
+        QCOMPARE(counts.exact, (std::vector<qint64>{2, 1, 0}));
+        QCOMPARE(counts.raw, (std::vector<qint64>{3, 2, 1}));
+        QCOMPARE(counts.accepted, 6);
+        QCOMPARE(counts.uniqueVoters, 1);
     }
 
     void ledgerResetStartsOver()

@@ -98,6 +98,35 @@ private Q_SLOTS:
             << form << QByteArray("voter=a+b&option=A") << RejectReason::InvalidVoter << 400;
         QTest::newRow("form duplicate voter")
             << form << QByteArray("voter=a&voter=b&option=A") << RejectReason::BadRequest << 400;
+        // A key given twice is read as its last value by QJsonDocument, as its first by others:
+        // a filter in front of votedesk could check one voter and votedesk count another.
+        QTest::newRow("json duplicate voter")
+            << json << QByteArray(R"({"voter":"a","voter":"b","option":"A"})") << RejectReason::BadRequest
+            << 400;
+        QTest::newRow("json duplicate option")
+            << json << QByteArray(R"({"voter":"a","option":"A","option":"B"})") << RejectReason::BadRequest
+            << 400;
+        QTest::newRow("json duplicate voter, escaped")
+            << json << QByteArray(R"({"voter":"a","vot\u0065r":"b","option":"A"})")
+            << RejectReason::BadRequest << 400;
+        QTest::newRow("json duplicate voter, not a string")
+            << json << QByteArray(R"({"voter":"a","option":"A","voter":7})") << RejectReason::BadRequest
+            << 400;
+        QTest::newRow("json deeply nested array")
+            << json << (QByteArray(2000, '[') + QByteArray(2000, ']')) << RejectReason::InvalidJson << 400;
+        QTest::newRow("json deeply nested value")
+            << json
+            << ("{\"voter\":\"a\",\"option\":\"A\",\"x\":" + QByteArray(1500, '[') + QByteArray(1500, ']') +
+                "}")
+            << RejectReason::InvalidJson << 400;
+        QTest::newRow("json invalid utf-8") << json << QByteArray("{\"voter\":\"a\xff\",\"option\":\"A\"}")
+                                            << RejectReason::InvalidJson << 400;
+        // QJsonDocument lets a raw control character through in a string; the voter id's own
+        // rule refuses it.
+        QTest::newRow("json NUL in voter") << json << QByteArray("{\"voter\":\"a\0b\",\"option\":\"A\"}", 28)
+                                           << RejectReason::InvalidVoter << 400;
+        QTest::newRow("form invalid utf-8 voter")
+            << form << QByteArray("voter=a%FF&option=A") << RejectReason::InvalidVoter << 400;
     }
 
     void errors()

@@ -372,7 +372,7 @@ private Q_SLOTS:
         toSession2.kind = IngestQueue::Marker::Kind::SwitchSession;
         toSession2.sessionId = 2;
         toSession2.optionCount = 3;
-        toSession2.policy = VotePolicy::FirstWins;
+        toSession2.rule = VotePolicy::FirstWins;
         p.queue.setAdmission(openFor(2), toSession2);
         // Session 1 takes no more votes.
         QCOMPARE(p.queue.pushVote(makeVote(1, "s1", 0, ++id)), IngestQueue::PushResult::WindowClosed);

@@ -1,0 +1,106 @@
+#include "engine/consolesettings.h"
+
+#include <QDir>
+#include <QHostAddress>
+#include <QSettings>
+#include <QStandardPaths>
+#include <QThread>
+
+using namespace Qt::Literals::StringLiterals;
+
+namespace {
+// Keys are grouped the way the settings dialog is; renaming one loses the operator's value,
+// so they are spelled out here once.
+constexpr auto kBind = "network/bind";
+constexpr auto kPort = "network/port";
+constexpr auto kIoThreads = "network/ioThreads";
+constexpr auto kDurability = "ingest/durability";
+constexpr auto kQueueCapacity = "ingest/queueCapacity";
+constexpr auto kBatchSize = "ingest/batchSize";
+constexpr auto kBatchWindow = "ingest/batchWindowMs";
+constexpr auto kExportFolder = "export/folder";
+constexpr auto kExportInterval = "export/intervalSeconds";
+constexpr auto kThemeScale = "display/themeScale";
+constexpr auto kAudiencePage = "network/audiencePage";
+
+QString key(const char *name)
+{
+    return QString::fromLatin1(name);
+}
+} // namespace
+
+ConsoleSettings ConsoleSettings::load(const QSettings &settings)
+{
+    ConsoleSettings s;
+    s.bindAddress = settings.value(key(kBind), s.bindAddress).toString();
+    s.port = settings.value(key(kPort), s.port).toInt();
+    s.ioThreads = settings.value(key(kIoThreads), s.ioThreads).toInt();
+    s.durability = settings.value(key(kDurability), s.durability).toString();
+    s.queueCapacity = settings.value(key(kQueueCapacity), s.queueCapacity).toLongLong();
+    s.batchSize = settings.value(key(kBatchSize), s.batchSize).toLongLong();
+    s.batchWindowMs = settings.value(key(kBatchWindow), s.batchWindowMs).toInt();
+    s.exportFolder = settings.value(key(kExportFolder), s.exportFolder).toString();
+    s.exportIntervalSeconds = settings.value(key(kExportInterval), s.exportIntervalSeconds).toInt();
+    s.themeScale = settings.value(key(kThemeScale), s.themeScale).toDouble();
+    s.audiencePage = settings.value(key(kAudiencePage), s.audiencePage).toBool();
+    return s;
+}
+
+void ConsoleSettings::save(QSettings &settings) const
+{
+    settings.setValue(key(kBind), bindAddress);
+    settings.setValue(key(kPort), port);
+    settings.setValue(key(kIoThreads), ioThreads);
+    settings.setValue(key(kDurability), durability);
+    settings.setValue(key(kQueueCapacity), queueCapacity);
+    settings.setValue(key(kBatchSize), batchSize);
+    settings.setValue(key(kBatchWindow), batchWindowMs);
+    settings.setValue(key(kExportFolder), exportFolder);
+    settings.setValue(key(kExportInterval), exportIntervalSeconds);
+    settings.setValue(key(kThemeScale), themeScale);
+    settings.setValue(key(kAudiencePage), audiencePage);
+    settings.sync();
+}
+
+QString ConsoleSettings::validate() const
+{
+    if (QHostAddress(bindAddress).isNull())
+        return u"bind address \"%1\" is not an IP address (e.g. 127.0.0.1, or 0.0.0.0 for the LAN)"_s.arg(
+            bindAddress);
+    if (port < 0 || port > 65535)
+        return u"port %1 is not between 0 and 65535"_s.arg(port);
+    if (ioThreads < 0 || ioThreads > 256)
+        return u"I/O threads must be 0 (one per core) to 256"_s;
+    if (durability != u"full" && durability != u"normal")
+        return u"durability must be full or normal"_s;
+    if (queueCapacity < 1 || queueCapacity > 100'000'000)
+        return u"queue capacity must be 1 to 100000000 votes"_s;
+    if (batchSize < 1 || batchSize > 1'000'000)
+        return u"batch size must be 1 to 1000000 votes"_s;
+    if (batchWindowMs < 0 || batchWindowMs > 10'000)
+        return u"batch window must be 0 to 10000 ms"_s;
+    if (exportIntervalSeconds < 1 || exportIntervalSeconds > 3600)
+        return u"export interval must be 1 to 3600 s"_s;
+    if (themeScale < 0.5 || themeScale > 3.0)
+        return u"theme scale must be 0.5 to 3.0"_s;
+    return {};
+}
+
+void ConsoleSettings::applyTo(Engine::Options *options) const
+{
+    options->bindAddress = QHostAddress(bindAddress);
+    options->port = quint16(port);
+    options->ioThreads = ioThreads > 0 ? ioThreads : qMax(1, QThread::idealThreadCount());
+    options->durability = durability == u"normal" ? Durability::Normal : Durability::Full;
+    options->queueCapacity = queueCapacity;
+    options->batchSize = batchSize;
+    options->batchWindowMs = batchWindowMs;
+    options->serveAudiencePage = audiencePage;
+}
+
+QString ConsoleSettings::effectiveExportFolder() const
+{
+    if (!exportFolder.isEmpty())
+        return exportFolder;
+    return QDir(QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation)).filePath(u"votedesk"_s);
+}

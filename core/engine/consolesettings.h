@@ -1,0 +1,35 @@
+#pragma once
+
+#include <QString>
+
+#include "engine/engine.h"
+
+class QSettings;
+
+// What the operator sets once per installation (QSettings), and the command line overrides
+// for one run: where to listen, how to ingest, where the feeds go, how large the console is.
+// Network and ingest settings take effect at the next start; the rest at once.
+struct ConsoleSettings
+{
+    QString bindAddress = QStringLiteral("127.0.0.1");
+    int port = 8080;
+    int ioThreads = 0; // 0 = one per core
+    QString durability = QStringLiteral("full");
+    qint64 queueCapacity = 100'000;
+    qint64 batchSize = 4096;
+    int batchWindowMs = 0;
+    QString exportFolder; // empty = Documents/votedesk
+    int exportIntervalSeconds = 1;
+    double themeScale = 1.0;  // console type size, for big screens and far viewers
+    bool audiencePage = true; // serve the built-in voting page (off when the show has its own app)
+
+    static ConsoleSettings load(const QSettings &settings);
+    void save(QSettings &settings) const;
+    // Empty when valid; else a message naming the setting and the allowed values.
+    QString validate() const;
+    // The engine options these settings describe (database path and clock stay the caller's).
+    void applyTo(Engine::Options *options) const;
+    QString effectiveExportFolder() const;
+
+    bool operator==(const ConsoleSettings &) const = default;
+};

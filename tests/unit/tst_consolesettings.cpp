@@ -1,0 +1,121 @@
+#include <QSettings>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "engine/consolesettings.h"
+
+using namespace Qt::Literals::StringLiterals;
+
+class TestConsoleSettings final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void defaultsAreValid()
+    {
+        const ConsoleSettings defaults;
+        QVERIFY2(defaults.validate().isEmpty(), qPrintable(defaults.validate()));
+        QCOMPARE(defaults.port, 8080);
+        QCOMPARE(defaults.bindAddress, u"127.0.0.1"_s);
+        QVERIFY(defaults.effectiveExportFolder().endsWith(u"/votedesk"_s));
+    }
+
+    void roundTripsThroughQSettings()
+    {
+        QTemporaryDir dir;
+        const QString file = dir.filePath(u"votedesk.ini"_s);
+        ConsoleSettings chosen;
+        chosen.bindAddress = u"0.0.0.0"_s;
+        chosen.port = 9123;
+        chosen.ioThreads = 3;
+        chosen.durability = u"normal"_s;
+        chosen.queueCapacity = 5000;
+        chosen.batchSize = 512;
+        chosen.batchWindowMs = 2;
+        chosen.exportFolder = dir.filePath(u"feeds"_s);
+        chosen.exportIntervalSeconds = 5;
+        chosen.themeScale = 1.5;
+        chosen.audiencePage = false;
+        {
+            QSettings settings(file, QSettings::IniFormat);
+            chosen.save(settings);
+        }
+        QSettings settings(file, QSettings::IniFormat);
+        const ConsoleSettings loaded = ConsoleSettings::load(settings);
+        QCOMPARE(loaded, chosen);
+        QCOMPARE(loaded.effectiveExportFolder(), dir.filePath(u"feeds"_s));
+
+        // An empty file gives the defaults.
+        QSettings empty(dir.filePath(u"empty.ini"_s), QSettings::IniFormat);
+        QCOMPARE(ConsoleSettings::load(empty), ConsoleSettings());
+    }
+
+    void validationNamesTheSetting_data()
+    {
+        QTest::addColumn<QString>("field");
+        QTest::addColumn<QString>("mentions");
+        QTest::newRow("bind") << u"bind"_s << u"bind address"_s;
+        QTest::newRow("port") << u"port"_s << u"port"_s;
+        QTest::newRow("io threads") << u"io"_s << u"I/O threads"_s;
+        QTest::newRow("durability") << u"durability"_s << u"durability"_s;
+        QTest::newRow("queue") << u"queue"_s << u"queue capacity"_s;
+        QTest::newRow("batch") << u"batch"_s << u"batch size"_s;
+        QTest::newRow("window") << u"window"_s << u"batch window"_s;
+        QTest::newRow("interval") << u"interval"_s << u"export interval"_s;
+        QTest::newRow("scale") << u"scale"_s << u"theme scale"_s;
+    }
+
+    void validationNamesTheSetting()
+    {
+        QFETCH(QString, field);
+        QFETCH(QString, mentions);
+        ConsoleSettings s;
+        if (field == u"bind")
+            s.bindAddress = u"studio-pc"_s;
+        else if (field == u"port")
+            s.port = 70000;
+        else if (field == u"io")
+            s.ioThreads = -1;
+        else if (field == u"durability")
+            s.durability = u"maybe"_s;
+        else if (field == u"queue")
+            s.queueCapacity = 0;
+        else if (field == u"batch")
+            s.batchSize = 0;
+        else if (field == u"window")
+            s.batchWindowMs = -5;
+        else if (field == u"interval")
+            s.exportIntervalSeconds = 0;
+        else if (field == u"scale")
+            s.themeScale = 9.0;
+        const QString problem = s.validate();
+        QVERIFY2(problem.contains(mentions), qPrintable(problem));
+    }
+
+    void appliesToTheEngineOptions()
+    {
+        ConsoleSettings s;
+        s.bindAddress = u"0.0.0.0"_s;
+        s.port = 0;
+        s.ioThreads = 2;
+        s.durability = u"normal"_s;
+        s.queueCapacity = 77;
+        s.batchSize = 8;
+        s.batchWindowMs = 3;
+        Engine::Options options;
+        s.applyTo(&options);
+        QCOMPARE(options.bindAddress, QHostAddress(QHostAddress::AnyIPv4));
+        QCOMPARE(options.port, quint16(0));
+        QCOMPARE(options.ioThreads, 2);
+        QCOMPARE(options.durability, Durability::Normal);
+        QCOMPARE(options.queueCapacity, 77);
+        QCOMPARE(options.batchSize, 8);
+        QCOMPARE(options.batchWindowMs, 3);
+        s.ioThreads = 0; // one per core
+        s.applyTo(&options);
+        QVERIFY(options.ioThreads >= 1);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestConsoleSettings)
+#include "tst_consolesettings.moc"
