@@ -43,6 +43,10 @@ public Q_SLOTS:
     // store takes writes again (Engine::storageRecovered).
     void showStorageAlert(const QString &message);
     void clearStorageAlert();
+    // The amber strip while the export folder does not take the feed files (Engine::
+    // exportFailed): the graphics keep the last good files, which no longer follow a publish.
+    void showFeedAlert(const QString &message);
+    void clearFeedAlert();
 
 private:
     void reloadSession();
@@ -63,4 +67,5 @@ private:
     ResultsChart *m_chart = nullptr;
     QPushButton *m_exportButton = nullptr;
     QLabel *m_storageAlert = nullptr;
+    QLabel *m_feedAlert = nullptr;
 };

@@ -2,6 +2,8 @@
 
 #include <functional>
 
+#include <QJsonObject>
+
 #include "engine/publishing.h"
 #include "http/router.h"
 #include "ingest/ingestgate.h"
@@ -47,6 +49,8 @@ struct ApiContext
         replay;
     // The audit log of a session, answered through the ticket.
     std::function<void(qint64 sessionId, const Http::ReplyTicket &ticket)> auditLog;
+    // The export folder and CasparCG push, for /v1/admin/results (any thread).
+    std::function<QJsonObject()> feedStatus = {};
     // Serve the audience voting page at / and /vote (a setting: off when the show has its own app).
     bool serveAudiencePage = true;
 };

@@ -1,7 +1,5 @@
 #include "export/resultdocuments.h"
 
-#include <QCryptographicHash>
-
 #include "export/csvwriter.h"
 #include "export/textescape.h"
 
@@ -178,7 +176,7 @@ QByteArray ResultDocuments::httpPath(const Kind kind)
 {
     switch (kind) {
     case Kind::Json:
-        return QByteArrayLiteral("/v1/results");
+        return QByteArrayLiteral("/v1/results.json");
     case Kind::LongCsv:
         return QByteArrayLiteral("/v1/results.csv");
     case Kind::WideCsv:
@@ -203,22 +201,4 @@ QByteArray ResultDocuments::contentType(const Kind kind)
     }
     Q_UNREACHABLE();
     return QByteArray();
-}
-
-std::shared_ptr<const DocumentSet> DocumentSet::render(PublishedResultsPtr source,
-                                                       const ResultDocuments::Options &options)
-{
-    auto set = std::make_shared<DocumentSet>();
-    set->options = options;
-    if (source) {
-        for (const ResultDocuments::Kind kind : ResultDocuments::kKinds) {
-            const auto i = std::size_t(kind);
-            set->bodies[i] = ResultDocuments::render(kind, *source, options);
-            set->etags[i] =
-                '"' + QCryptographicHash::hash(set->bodies[i], QCryptographicHash::Sha256).toHex().left(16) +
-                '"';
-        }
-    }
-    set->source = std::move(source);
-    return set;
 }

@@ -1,7 +1,6 @@
 #pragma once
 
 #include <array>
-#include <memory>
 
 #include <QByteArray>
 #include <QString>
@@ -10,8 +9,9 @@
 #include "export/resulttable.h"
 
 // The four documents the graphics read, each a pure function of one PublishedResults, so
-// the files in the export folder (FeedWriter), the public HTTP endpoints and the final pack
-// hand out identical bytes for the same publish. Formats (all UTF-8; columns and fields are
+// the files in the export folder (FeedWriter), the public HTTP endpoints (rendered once per
+// publish: engine/publisheddocuments.h) and the final pack hand out identical bytes for the
+// same publish. Formats (all UTF-8; columns and fields are
 // never renamed or reordered, new ones are only ever appended):
 //
 //   results.csv       RFC 4180, CRLF, optional BOM. Header rank,key,label,votes,percent,total,status;
@@ -42,7 +42,7 @@ class ResultDocuments final
 public:
     enum class Kind
     {
-        Json = 0, // indexes kKinds and DocumentSet; keep dense
+        Json = 0, // indexes kKinds and FeedWriter's per-file state; keep dense
         LongCsv,
         WideCsv,
         Xml
@@ -62,7 +62,7 @@ public:
     static QByteArray xml(const PublishedResults &results, const Options &options);
 
     static QString fileName(Kind kind);       // "results.json", "results.csv", ...
-    static QByteArray httpPath(Kind kind);    // "/v1/results", "/v1/results.csv", ...
+    static QByteArray httpPath(Kind kind);    // "/v1/results.json", "/v1/results.csv", ...
     static QByteArray contentType(Kind kind); // "application/json", "text/csv; charset=utf-8", ...
 
     static QString statusText(const PublishedResults &results); // PROVISIONAL | FINAL | REHEARSAL
@@ -70,21 +70,3 @@ public:
     // The rows every document shows: the exact tally, ranked, labels marked per options.
     static ResultTable table(const PublishedResults &results, const Options &options);
 };
-
-// Every document of one publish, rendered once. The HTTP endpoints keep the latest set and
-// answer a thousand polling clients from it without rendering or touching the store.
-struct DocumentSet
-{
-    PublishedResultsPtr source;
-    ResultDocuments::Options options;
-    std::array<QByteArray, 4> bodies; // indexed by int(Kind)
-    std::array<QByteArray, 4> etags;  // strong validators, quoted: "\"<first 16 hex of SHA-256>\""
-
-    const QByteArray &body(ResultDocuments::Kind kind) const { return bodies[std::size_t(kind)]; }
-    const QByteArray &etag(ResultDocuments::Kind kind) const { return etags[std::size_t(kind)]; }
-
-    static std::shared_ptr<const DocumentSet> render(PublishedResultsPtr source,
-                                                     const ResultDocuments::Options &options);
-};
-
-using DocumentSetPtr = std::shared_ptr<const DocumentSet>;

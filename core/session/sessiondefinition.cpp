@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include <QDir>
 #include <QJsonArray>
 #include <QRegularExpression>
 #include <QSet>
@@ -220,6 +221,12 @@ QString SessionDefinition::validate() const
         return u"window length must be between 1 s and 24 h"_s;
     if (lateToleranceMs < 0 || lateToleranceMs > 60'000)
         return u"late tolerance must be between 0 and 60000 ms"_s;
+    if (!exportFolder.isEmpty()) {
+        if (exportFolder.size() > 1000)
+            return u"export_folder is longer than 1000 characters"_s;
+        if (exportFolder.contains(QChar(0)) || QDir::isRelativePath(exportFolder))
+            return u"export_folder must be an absolute path, not \"%1\""_s.arg(exportFolder);
+    }
     return rule().validate();
 }
 
@@ -240,6 +247,8 @@ QJsonObject SessionDefinition::toJson() const
                      {u"visibility"_s, resultsVisibilityName(visibility)},
                      {u"auto_publish"_s, autoPublish},
                      {u"voter_id"_s, audienceVoterId}};
+    if (!exportFolder.isEmpty())
+        json.insert(u"export_folder"_s, exportFolder);
     if (id != 0)
         json.insert(u"id"_s, id);
     return json;
@@ -333,6 +342,12 @@ bool SessionDefinition::fromJson(const QJsonObject &json, SessionDefinition *out
         if (!voterId.isString())
             return fail(u"voter_id must be browser, query or code"_s);
         def.audienceVoterId = voterId.toString();
+    }
+    const QJsonValue exportFolder = json.value(u"export_folder"_s);
+    if (!exportFolder.isUndefined() && !exportFolder.isNull()) {
+        if (!exportFolder.isString())
+            return fail(u"export_folder must be a string (an absolute path)"_s);
+        def.exportFolder = exportFolder.toString().trimmed();
     }
     const QString problem = def.validate();
     if (!problem.isEmpty())

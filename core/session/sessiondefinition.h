@@ -99,6 +99,9 @@ struct SessionDefinition
     // "query" (the show's link carries ?voter=...), or "code" (the voter types a code the show
     // handed out). Only the built-in page reads it; apps send their own ids.
     QString audienceVoterId = QStringLiteral("browser");
+    // Where this session's feed files and final files go (an absolute path to an existing
+    // folder); empty: the installation's export folder (--export-dir, settings). Persisted.
+    QString exportFolder;
 
     CountingRule rule() const { return CountingRule(policy, voteCap, optionCap); }
     QString policyText() const { return rule().policyName(); } // "capped:20"
@@ -114,7 +117,8 @@ struct SessionDefinition
     // JSON form used by the admin API and the store (snake_case keys):
     // {"id":1,"title":…,"question":…,"options":[{"key":…,"label":…,"colour":…}],
     //  "window_seconds":120,"late_tolerance_ms":0,"policy":"last_wins"|"capped:20",
-    //  "option_cap":0,"visibility":"on_publish","auto_publish":false,"voter_id":"browser"}
+    //  "option_cap":0,"visibility":"on_publish","auto_publish":false,"voter_id":"browser",
+    //  "export_folder":"/srv/graphics"} (export_folder only when set)
     QJsonObject toJson() const;
     // Parses and validates; on failure returns false and sets *error to a message that
     // names the field. Missing colours get defaults from a broadcast-safe palette.

@@ -101,7 +101,6 @@ private Q_SLOTS:
     void finalStatus();
     void xmlEscapesWhatXmlCannotCarry();
     void jsonEscapesControls();
-    void documentSetMatchesRender();
     void namesAndContentTypes();
     void pythonCsvModuleReadsTheFiles();
 };
@@ -371,29 +370,13 @@ void TestResultDocuments::jsonEscapesControls()
     QCOMPARE(rows[0].toObject()[u"label"_s].toString(), u"q\"b\\s\u0001\u2028/"_s);
 }
 
-void TestResultDocuments::documentSetMatchesRender()
-{
-    const PublishedResultsPtr r = ExportTest::shared(threeActs({5, 4, 3}));
-    const ResultDocuments::Options options{true, true};
-    const DocumentSetPtr set = DocumentSet::render(r, options);
-    for (const Kind kind : ResultDocuments::kKinds) {
-        QCOMPARE(set->body(kind), ResultDocuments::render(kind, *r, options));
-        QVERIFY(set->etag(kind).startsWith('"') && set->etag(kind).endsWith('"'));
-        QCOMPARE(set->etag(kind).size(), 18);
-    }
-    // Same publish, same validators; another publish, other validators.
-    QCOMPARE(DocumentSet::render(r, options)->etags, set->etags);
-    const DocumentSetPtr other = DocumentSet::render(ExportTest::shared(threeActs({5, 4, 4})), options);
-    QVERIFY(other->etag(Kind::Json) != set->etag(Kind::Json));
-}
-
 void TestResultDocuments::namesAndContentTypes()
 {
     QCOMPARE(ResultDocuments::fileName(Kind::LongCsv), u"results.csv"_s);
     QCOMPARE(ResultDocuments::fileName(Kind::WideCsv), u"results-wide.csv"_s);
     QCOMPARE(ResultDocuments::fileName(Kind::Json), u"results.json"_s);
     QCOMPARE(ResultDocuments::fileName(Kind::Xml), u"results.xml"_s);
-    QCOMPARE(ResultDocuments::httpPath(Kind::Json), QByteArray("/v1/results"));
+    QCOMPARE(ResultDocuments::httpPath(Kind::Json), QByteArray("/v1/results.json"));
     QCOMPARE(ResultDocuments::httpPath(Kind::LongCsv), QByteArray("/v1/results.csv"));
     QCOMPARE(ResultDocuments::httpPath(Kind::WideCsv), QByteArray("/v1/results-wide.csv"));
     QCOMPARE(ResultDocuments::httpPath(Kind::Xml), QByteArray("/v1/results.xml"));
