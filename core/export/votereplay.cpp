@@ -68,6 +68,27 @@ VoteReplay::Verdict VoteReplay::judge(const ReplayVote &vote)
     return verdict;
 }
 
+bool VoteReplay::count(const ReplayVote &vote)
+{
+    if (vote.late)
+        return false;
+    const int option = m_session.indexOf(vote.option);
+    if (option < 0)
+        return false;
+    if (m_rule.policy != VotePolicy::LastWins) {
+        judge(vote); // needs no look-ahead: judging is counting
+        return true;
+    }
+    ++m_raw[std::size_t(option)];
+    VoterState &voter = m_voters[vote.voter.toByteArray()];
+    ++voter.votes;
+    if (voter.ballot >= 0)
+        --m_exact[std::size_t(voter.ballot)];
+    voter.ballot = option;
+    ++m_exact[std::size_t(option)];
+    return true;
+}
+
 QList<VoteReplay::Verdict> VoteReplay::replayAll(const SessionDefinition &session, const CountingRule rule,
                                                  const QList<ReplayVote> &votes, VoteReplay *state)
 {

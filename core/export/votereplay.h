@@ -51,11 +51,19 @@ public:
     };
 
     VoteReplay(const SessionDefinition &session, CountingRule rule);
+    const CountingRule &rule() const { return m_rule; }
 
     // The first pass (a no-op except for last_wins). Call once before judging.
     bool prepare(const Source &source, QString *error);
     // The judging pass, one call per vote in the same order.
     Verdict judge(const ReplayVote &vote);
+
+    // Counts only, in one pass under every rule (last_wins moves the voter's ballot instead of
+    // looking ahead): raw(), exact() and uniqueVoters() as the judging passes would give them,
+    // without the reasons. For a log read once (votedesk-loadgen's verifier). Returns false for
+    // a vote that counts nowhere (late, or an option the session does not have). Do not mix
+    // with prepare()/judge() on one replay.
+    bool count(const ReplayVote &vote);
 
     const std::vector<qint64> &raw() const { return m_raw; }     // non-late votes per option
     const std::vector<qint64> &exact() const { return m_exact; } // counted votes per option
@@ -71,6 +79,7 @@ private:
         qint64 lastSeq = 0; // last_wins: the voter's last non-late vote (from prepare)
         int votes = 0;      // judged so far (counted or not), non-late
         int counted = 0;
+        int ballot = -1; // count(), last_wins: the option the voter's ballot is on now
     };
 
     SessionDefinition m_session;

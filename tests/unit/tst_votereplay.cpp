@@ -58,6 +58,7 @@ private Q_SLOTS:
     void optionCapSemantics();
     void matchesTheCoreLedger_data();
     void matchesTheCoreLedger();
+    void countSkipsWhatCountsNowhere();
 };
 
 void TestVoteReplay::lastWins()
@@ -171,6 +172,29 @@ void TestVoteReplay::matchesTheCoreLedger()
     for (const qint64 n : counts.exact)
         exactTotal += n;
     QCOMPARE(counted, exactTotal);
+
+    // Counts only, one pass (the loadgen verifier's way): the same figures.
+    VoteReplay onePass(session, rule);
+    for (const ReplayVote &vote : views(log))
+        QVERIFY(onePass.count(vote));
+    QCOMPARE(onePass.exact(), counts.exact);
+    QCOMPARE(onePass.raw(), counts.raw);
+    QCOMPARE(onePass.uniqueVoters(), counts.uniqueVoters);
+}
+
+void TestVoteReplay::countSkipsWhatCountsNowhere()
+{
+    const QList<LogVote> log = {{1, "u1", "Z"}, {2, "u1", "A"}, {3, "u2", "B", true}, {4, "u1", "B"}};
+    for (const CountingRule &rule :
+         {CountingRule(VotePolicy::LastWins), CountingRule(VotePolicy::Capped, 1)}) {
+        VoteReplay replay(abc(), rule);
+        QList<bool> counted;
+        for (const ReplayVote &vote : views(log))
+            counted.append(replay.count(vote));
+        QCOMPARE(counted, QList<bool>({false, true, false, true}));
+        QCOMPARE(replay.raw(), (std::vector<qint64>{1, 1, 0}));
+        QCOMPARE(replay.uniqueVoters(), qint64(1));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestVoteReplay)
