@@ -10,8 +10,8 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 # Build and test dependencies (Debian bookworm).
 PACKAGES := build-essential cmake ninja-build pkg-config \
             qt6-base-dev qt6-charts-dev libqt6sql6-sqlite libhttp-parser-dev libsqlite3-dev libqrencode-dev \
-            fonts-dejavu-core xvfb xauth x11-utils clang-format dpkg-dev desktop-file-utils \
-            chromium nodejs zbar-tools clang-14 libclang-rt-14-dev
+            libzip-dev fonts-dejavu-core xvfb xauth x11-utils clang-format dpkg-dev desktop-file-utils \
+            chromium nodejs zbar-tools clang-14 libclang-rt-14-dev python3
 
 # Benchmarks only (make bench).
 BENCH_PACKAGES := wrk nginx-light python3-locust nghttp2-client sqlite3 curl util-linux imagemagick
@@ -30,7 +30,7 @@ FUZZ_SECONDS_LONG ?= 1800
 FUZZ_HARNESSES    := requestparser votevalidator sessiondefinition
 # The tests whose threads meet: ingest queue, writer queue, worker pool, journal writer, engine.
 PIPELINE_TESTS    := tst_ingestqueue tst_writerqueue tst_workerpool tst_orchestrator tst_journalwriter \
-                     tst_engine tst_storagefaults
+                     tst_engine tst_storagefaults tst_feeds
 SANITIZER_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
                      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
                      TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp:ignore_noninstrumented_modules=1:halt_on_error=1:second_deadlock_stack=1:die_after_fork=0

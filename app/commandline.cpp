@@ -112,9 +112,53 @@ CommandLine CommandLine::parse(const QStringList &arguments, const ConsoleSettin
         u"idle-timeout-ms"_s,
         u"An idle keep-alive connection is closed after this long (default 60000, 0 = never)."_s, u"ms"_s,
         u"60000"_s);
-    parser.addOptions({headless, port, bind, db, durability, queueCapacity, batchSize, batchWindow,
-                       workersMin, workersMax, ioThreads, maxConnections, noAudiencePage, headerTimeout,
-                       idleTimeout});
+    const QCommandLineOption exportDir(
+        u"export-dir"_s,
+        u"Folder the feed files (results.csv, results-wide.csv, results.json, results.xml) and the final "
+        u"files go to, for sessions that name none (default: %1)."_s.arg(
+            defaults.exportFolder.isEmpty() ? u"\"export\" next to the database"_s : defaults.exportFolder),
+        u"path"_s);
+    const QCommandLineOption exportInterval(
+        u"export-interval"_s,
+        u"Seconds between checks of the export folder against the published results (default %1)."_s.arg(
+            defaults.exportIntervalSeconds),
+        u"s"_s, QString::number(defaults.exportIntervalSeconds));
+    const QCommandLineOption noExport(u"no-export"_s,
+                                      u"Write no feed files and no final files (HTTP feeds only)."_s);
+    const QCommandLineOption csvBom(u"csv-bom"_s,
+                                    u"Start the CSV feeds with a UTF-8 byte order mark (Excel)."_s);
+    const QCommandLineOption pseudonymise(
+        u"pseudonymise-voters"_s,
+        u"In the results pack, replace voter ids by HMAC-SHA-256 with a per-session secret."_s);
+    const QCommandLineOption casparCg(
+        u"casparcg"_s, u"Push each publish to CasparCG at host[:port] (AMCP, port 5250 by default)."_s,
+        u"host[:port]"_s);
+    const QCommandLineOption casparCgChannel(
+        u"casparcg-channel"_s,
+        u"CasparCG channel-layer of the template (default %1)."_s.arg(defaults.casparCgChannelLayer),
+        u"channel-layer"_s, defaults.casparCgChannelLayer);
+    const QCommandLineOption casparCgLayer(
+        u"casparcg-layer"_s,
+        u"CG layer of the template inside the channel-layer (default %1)."_s.arg(
+            defaults.casparCgTemplateLayer),
+        u"n"_s, QString::number(defaults.casparCgTemplateLayer));
+    const QCommandLineOption casparCgTemplate(
+        u"casparcg-template"_s,
+        u"Template to load (CG ADD, not played) on the first connection; without it votedesk only "
+        u"sends CG UPDATE to a template on the graphics operator's rundown."_s,
+        u"name"_s, defaults.casparCgTemplate);
+    parser.addOptions({headless,       port,
+                       bind,           db,
+                       durability,     queueCapacity,
+                       batchSize,      batchWindow,
+                       workersMin,     workersMax,
+                       ioThreads,      maxConnections,
+                       noAudiencePage, headerTimeout,
+                       idleTimeout,    exportDir,
+                       exportInterval, noExport,
+                       csvBom,         pseudonymise,
+                       casparCg,       casparCgChannel,
+                       casparCgLayer,  casparCgTemplate});
 
     if (!parser.parse(arguments)) {
         printError(parser.errorText() + u"\nTry votedesk --help."_s);
@@ -218,6 +262,52 @@ CommandLine CommandLine::parse(const QStringList &arguments, const ConsoleSettin
         return result;
     }
     result.engine.idleTimeoutMs = int(value);
+
+    FeedOptions &feeds = result.engine.feeds;
+    feeds.exportFiles = !parser.isSet(noExport);
+    feeds.exportFolder = parser.isSet(exportDir) ? QDir::current().absoluteFilePath(parser.value(exportDir))
+                                                 : defaults.exportFolder;
+    if (!parseCount(parser.value(exportInterval), 1, 3600, &value)) {
+        printError(u"--export-interval must be a number of seconds from 1 to 3600"_s);
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    feeds.exportIntervalMs = int(value) * 1000;
+    feeds.csvByteOrderMark = defaults.csvByteOrderMark || parser.isSet(csvBom);
+    feeds.pseudonymiseVoters = defaults.pseudonymiseVoters || parser.isSet(pseudonymise);
+    ConsoleSettings caspar = defaults;
+    if (parser.isSet(casparCg)) {
+        const QString target = parser.value(casparCg).trimmed();
+        const qsizetype colon = target.lastIndexOf(u':');
+        // host, host:port, [v6]:port; a bare IPv6 address has more than one colon.
+        if (colon > 0 && target.indexOf(u':') == colon) {
+            caspar.casparCgHost = target.left(colon);
+            if (!parseCount(target.mid(colon + 1), 1, 65535, &value)) {
+                printError(u"--casparcg wants host or host:port, not \"%1\""_s.arg(target));
+                *outcome = Outcome::ExitError;
+                return result;
+            }
+            caspar.casparCgPort = int(value);
+        } else {
+            caspar.casparCgHost = target;
+        }
+    }
+    caspar.casparCgChannelLayer = parser.value(casparCgChannel);
+    if (!parseCount(parser.value(casparCgLayer), 0, 9999, &value)) {
+        printError(u"--casparcg-layer must be a number from 0 to 9999"_s);
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    caspar.casparCgTemplateLayer = int(value);
+    caspar.casparCgTemplate = parser.value(casparCgTemplate);
+    feeds.casparCg = !caspar.casparCgHost.isEmpty();
+    feeds.casparCgSettings = caspar.casparCgSettings();
+    const QString feedProblem = feeds.validate();
+    if (!feedProblem.isEmpty()) {
+        printError(feedProblem);
+        *outcome = Outcome::ExitError;
+        return result;
+    }
     *outcome = Outcome::Run;
     return result;
 }

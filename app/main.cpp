@@ -58,6 +58,14 @@ int runEngine(QCoreApplication &app, const CommandLine &commandLine, bool withWi
     });
     QObject::connect(&engine, &Engine::storageRecovered, &app,
                      [] { std::fprintf(stderr, "votedesk: the store takes writes again\n"); });
+    QObject::connect(&engine, &Engine::exportFailed, &app, [](const QString &message) {
+        std::fprintf(stderr, "votedesk: feed files not written: %s\n", qPrintable(message));
+    });
+    QObject::connect(&engine, &Engine::exportRecovered, &app,
+                     [] { std::fprintf(stderr, "votedesk: the feed files are written again\n"); });
+    if (const ResultFeeds *feeds = engine.feeds(); feeds && !feeds->currentFolder().isEmpty())
+        std::printf("export %s\n", qPrintable(feeds->currentFolder()));
+    std::fflush(stdout);
 
     std::unique_ptr<MainWindow> window;
     if (withWindow) {
@@ -65,6 +73,8 @@ int runEngine(QCoreApplication &app, const CommandLine &commandLine, bool withWi
         new SessionsMenu(engine, *window); // owned by the window
         QObject::connect(&engine, &Engine::storageError, window.get(), &MainWindow::showStorageAlert);
         QObject::connect(&engine, &Engine::storageRecovered, window.get(), &MainWindow::clearStorageAlert);
+        QObject::connect(&engine, &Engine::exportFailed, window.get(), &MainWindow::showFeedAlert);
+        QObject::connect(&engine, &Engine::exportRecovered, window.get(), &MainWindow::clearFeedAlert);
         window->show();
     }
     const int code = app.exec();

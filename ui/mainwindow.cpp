@@ -124,11 +124,18 @@ MainWindow::MainWindow(ConsoleBackend &backend, QWidget *parent)
     m_storageAlert->setStyleSheet(
         u"QLabel { background: #b00020; color: white; font-weight: bold; padding: 8px 12px; }"_s);
     m_storageAlert->hide();
+    m_feedAlert = new QLabel(central);
+    m_feedAlert->setObjectName(u"feedAlert"_s);
+    m_feedAlert->setWordWrap(true);
+    m_feedAlert->setStyleSheet(
+        u"QLabel { background: #b36b00; color: white; font-weight: bold; padding: 8px 12px; }"_s);
+    m_feedAlert->hide();
 
     auto *layout = new QVBoxLayout(central);
     layout->setContentsMargins(20, 12, 20, 8);
     layout->setSpacing(8);
     layout->addWidget(m_storageAlert);
+    layout->addWidget(m_feedAlert);
     layout->addWidget(m_header);
     layout->addWidget(makeSeparator(central));
     layout->addLayout(body, 1);
@@ -330,6 +337,20 @@ void MainWindow::clearStorageAlert()
 {
     m_storageAlert->hide();
     statusBar()->showMessage(tr("The store takes writes again; votes are accepted."), 15'000);
+}
+
+void MainWindow::showFeedAlert(const QString &message)
+{
+    m_feedAlert->setText(tr("The feed files cannot be written: the graphics keep the last good files, "
+                            "which no longer follow a publish. Retried every check.\n%1")
+                             .arg(message));
+    m_feedAlert->show();
+}
+
+void MainWindow::clearFeedAlert()
+{
+    m_feedAlert->hide();
+    statusBar()->showMessage(tr("The feed files are written again."), 15'000);
 }
 
 void MainWindow::refresh()

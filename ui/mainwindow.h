@@ -59,6 +59,10 @@ public Q_SLOTS:
     // store takes writes again (Engine::storageRecovered).
     void showStorageAlert(const QString &message);
     void clearStorageAlert();
+    // The amber strip while the export folder does not take the feed files (Engine::
+    // exportFailed): the graphics keep the last good files, which no longer follow a publish.
+    void showFeedAlert(const QString &message);
+    void clearFeedAlert();
 
 protected:
     bool event(QEvent *event) override;
@@ -113,4 +117,5 @@ private:
     QAction *m_autoPublishAction = nullptr;
     QAction *m_eventLogAction = nullptr;
     qint64 m_lastEventSeq = 0; // the newest line of the event log already on the strip
+    QLabel *m_feedAlert = nullptr;
 };

@@ -82,6 +82,41 @@ SettingsDialog::SettingsDialog(const ConsoleSettings &settings, QWidget *parent)
     m_exportInterval = spinBox(1, 3600, settings.exportIntervalSeconds, tr(" s"), this);
     m_exportInterval->setObjectName(u"exportIntervalSeconds"_s);
     form->addRow(tr("Export every"), m_exportInterval);
+    m_csvByteOrderMark = new QCheckBox(tr("Byte order mark on the CSV files (for Excel)"), this);
+    m_csvByteOrderMark->setObjectName(u"csvByteOrderMark"_s);
+    m_csvByteOrderMark->setChecked(settings.csvByteOrderMark);
+    form->addRow(tr("CSV"), m_csvByteOrderMark);
+    m_pseudonymiseVoters = new QCheckBox(tr("Pseudonymise voter ids in the results pack"), this);
+    m_pseudonymiseVoters->setObjectName(u"pseudonymiseVoters"_s);
+    m_pseudonymiseVoters->setChecked(settings.pseudonymiseVoters);
+    m_pseudonymiseVoters->setToolTip(tr("HMAC-SHA-256 with a per-session secret kept next to the database: "
+                                        "voter ids may be phone numbers."));
+    form->addRow(tr("Results pack"), m_pseudonymiseVoters);
+
+    m_casparCgHost = new QLineEdit(settings.casparCgHost, this);
+    m_casparCgHost->setObjectName(u"casparCgHost"_s);
+    m_casparCgHost->setPlaceholderText(tr("off"));
+    m_casparCgHost->setToolTip(tr("CasparCG server: each publish is sent as CG UPDATE over AMCP."));
+    m_casparCgPort = spinBox(1, 65535, qBound(1, settings.casparCgPort, 65535), {}, this);
+    m_casparCgPort->setObjectName(u"casparCgPort"_s);
+    m_casparCgPort->setGroupSeparatorShown(false);
+    auto *casparRow = new QHBoxLayout;
+    casparRow->addWidget(m_casparCgHost, 1);
+    casparRow->addWidget(m_casparCgPort);
+    form->addRow(tr("CasparCG host, port"), casparRow);
+    m_casparCgChannelLayer = new QLineEdit(settings.casparCgChannelLayer, this);
+    m_casparCgChannelLayer->setObjectName(u"casparCgChannelLayer"_s);
+    m_casparCgTemplateLayer = spinBox(0, 9999, qMax(0, settings.casparCgTemplateLayer), {}, this);
+    m_casparCgTemplateLayer->setObjectName(u"casparCgTemplateLayer"_s);
+    auto *layerRow = new QHBoxLayout;
+    layerRow->addWidget(m_casparCgChannelLayer, 1);
+    layerRow->addWidget(m_casparCgTemplateLayer);
+    form->addRow(tr("CasparCG channel-layer, CG layer"), layerRow);
+    m_casparCgTemplate = new QLineEdit(settings.casparCgTemplate, this);
+    m_casparCgTemplate->setObjectName(u"casparCgTemplate"_s);
+    m_casparCgTemplate->setPlaceholderText(tr("none: only UPDATE a template loaded on the rundown"));
+    m_casparCgTemplate->setToolTip(tr("Loaded with CG ADD on the first connection, not played."));
+    form->addRow(tr("CasparCG template"), m_casparCgTemplate);
     m_themeScale = new QDoubleSpinBox(this);
     m_themeScale->setObjectName(u"themeScale"_s);
     m_themeScale->setRange(0.5, 3.0);
@@ -111,6 +146,8 @@ SettingsDialog::SettingsDialog(const ConsoleSettings &settings, QWidget *parent)
     connect(browse, &QPushButton::clicked, this, &SettingsDialog::chooseExportFolder);
     connect(m_bind, &QLineEdit::textChanged, this, &SettingsDialog::revalidate);
     connect(m_exportFolder, &QLineEdit::textChanged, this, &SettingsDialog::revalidate);
+    for (QLineEdit *edit : {m_casparCgHost, m_casparCgChannelLayer, m_casparCgTemplate})
+        connect(edit, &QLineEdit::textChanged, this, &SettingsDialog::revalidate);
     revalidate();
 }
 
@@ -126,6 +163,13 @@ ConsoleSettings SettingsDialog::settings() const
     s.batchWindowMs = m_batchWindow->value();
     s.exportFolder = m_exportFolder->text().trimmed();
     s.exportIntervalSeconds = m_exportInterval->value();
+    s.csvByteOrderMark = m_csvByteOrderMark->isChecked();
+    s.pseudonymiseVoters = m_pseudonymiseVoters->isChecked();
+    s.casparCgHost = m_casparCgHost->text().trimmed();
+    s.casparCgPort = m_casparCgPort->value();
+    s.casparCgChannelLayer = m_casparCgChannelLayer->text().trimmed();
+    s.casparCgTemplateLayer = m_casparCgTemplateLayer->value();
+    s.casparCgTemplate = m_casparCgTemplate->text().trimmed();
     s.themeScale = m_themeScale->value();
     s.audiencePage = m_audiencePage->isChecked();
     return s;

@@ -39,6 +39,13 @@ private:
     QSpinBox *m_batchWindow = nullptr;
     QLineEdit *m_exportFolder = nullptr;
     QSpinBox *m_exportInterval = nullptr;
+    QCheckBox *m_csvByteOrderMark = nullptr;
+    QCheckBox *m_pseudonymiseVoters = nullptr;
+    QLineEdit *m_casparCgHost = nullptr;
+    QSpinBox *m_casparCgPort = nullptr;
+    QLineEdit *m_casparCgChannelLayer = nullptr;
+    QSpinBox *m_casparCgTemplateLayer = nullptr;
+    QLineEdit *m_casparCgTemplate = nullptr;
     QDoubleSpinBox *m_themeScale = nullptr;
     QCheckBox *m_audiencePage = nullptr;
     QLabel *m_problem = nullptr;

@@ -279,6 +279,7 @@ Http::Router buildApiRouter(const ApiContext &ctx)
         } else {
             withPublished.insert(u"published"_s, QJsonValue::Null);
         }
+        withPublished.insert(u"feeds"_s, ctx.feedStatus ? QJsonValue(ctx.feedStatus()) : QJsonValue::Null);
         return std::optional(HttpResponse::json(200, toJson(withPublished)));
     });
 

@@ -2,6 +2,8 @@
 
 #include <functional>
 
+#include <QJsonObject>
+
 #include "engine/publishing.h"
 #include "engine/rehearsal.h"
 #include "http/router.h"
@@ -63,6 +65,8 @@ struct ApiContext
     // Makes a draft current (POST /v1/admin/sessions/open), answered through the ticket.
     std::function<void(qint64 sessionId, const QString &actor, const Http::ReplyTicket &ticket)> openSession =
         nullptr;
+    // The export folder and CasparCG push, for /v1/admin/results (any thread).
+    std::function<QJsonObject()> feedStatus = {};
     // Serve the audience voting page at / and /vote (a setting: off when the show has its own app).
     bool serveAudiencePage = true;
 };

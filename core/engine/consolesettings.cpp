@@ -20,6 +20,13 @@ constexpr auto kBatchSize = "ingest/batchSize";
 constexpr auto kBatchWindow = "ingest/batchWindowMs";
 constexpr auto kExportFolder = "export/folder";
 constexpr auto kExportInterval = "export/intervalSeconds";
+constexpr auto kCsvBom = "export/csvByteOrderMark";
+constexpr auto kPseudonymise = "export/pseudonymiseVoters";
+constexpr auto kCasparHost = "casparcg/host";
+constexpr auto kCasparPort = "casparcg/port";
+constexpr auto kCasparChannelLayer = "casparcg/channelLayer";
+constexpr auto kCasparTemplateLayer = "casparcg/templateLayer";
+constexpr auto kCasparTemplate = "casparcg/template";
 constexpr auto kThemeScale = "display/themeScale";
 constexpr auto kAudiencePage = "network/audiencePage";
 
@@ -41,6 +48,13 @@ ConsoleSettings ConsoleSettings::load(const QSettings &settings)
     s.batchWindowMs = settings.value(key(kBatchWindow), s.batchWindowMs).toInt();
     s.exportFolder = settings.value(key(kExportFolder), s.exportFolder).toString();
     s.exportIntervalSeconds = settings.value(key(kExportInterval), s.exportIntervalSeconds).toInt();
+    s.csvByteOrderMark = settings.value(key(kCsvBom), s.csvByteOrderMark).toBool();
+    s.pseudonymiseVoters = settings.value(key(kPseudonymise), s.pseudonymiseVoters).toBool();
+    s.casparCgHost = settings.value(key(kCasparHost), s.casparCgHost).toString();
+    s.casparCgPort = settings.value(key(kCasparPort), s.casparCgPort).toInt();
+    s.casparCgChannelLayer = settings.value(key(kCasparChannelLayer), s.casparCgChannelLayer).toString();
+    s.casparCgTemplateLayer = settings.value(key(kCasparTemplateLayer), s.casparCgTemplateLayer).toInt();
+    s.casparCgTemplate = settings.value(key(kCasparTemplate), s.casparCgTemplate).toString();
     s.themeScale = settings.value(key(kThemeScale), s.themeScale).toDouble();
     s.audiencePage = settings.value(key(kAudiencePage), s.audiencePage).toBool();
     return s;
@@ -57,6 +71,13 @@ void ConsoleSettings::save(QSettings &settings) const
     settings.setValue(key(kBatchWindow), batchWindowMs);
     settings.setValue(key(kExportFolder), exportFolder);
     settings.setValue(key(kExportInterval), exportIntervalSeconds);
+    settings.setValue(key(kCsvBom), csvByteOrderMark);
+    settings.setValue(key(kPseudonymise), pseudonymiseVoters);
+    settings.setValue(key(kCasparHost), casparCgHost);
+    settings.setValue(key(kCasparPort), casparCgPort);
+    settings.setValue(key(kCasparChannelLayer), casparCgChannelLayer);
+    settings.setValue(key(kCasparTemplateLayer), casparCgTemplateLayer);
+    settings.setValue(key(kCasparTemplate), casparCgTemplate);
     settings.setValue(key(kThemeScale), themeScale);
     settings.setValue(key(kAudiencePage), audiencePage);
     settings.sync();
@@ -81,6 +102,15 @@ QString ConsoleSettings::validate() const
         return u"batch window must be 0 to 10000 ms"_s;
     if (exportIntervalSeconds < 1 || exportIntervalSeconds > 3600)
         return u"export interval must be 1 to 3600 s"_s;
+    if (!exportFolder.isEmpty() && QDir::isRelativePath(exportFolder))
+        return u"export folder \"%1\" must be an absolute path"_s.arg(exportFolder);
+    if (!casparCgHost.isEmpty()) {
+        if (casparCgPort < 1 || casparCgPort > 65535)
+            return u"CasparCG port %1 is not between 1 and 65535"_s.arg(casparCgPort);
+        const QString problem = casparCgSettings().validate();
+        if (!problem.isEmpty())
+            return problem;
+    }
     if (themeScale < 0.5 || themeScale > 3.0)
         return u"theme scale must be 0.5 to 3.0"_s;
     return {};
@@ -96,11 +126,31 @@ void ConsoleSettings::applyTo(Engine::Options *options) const
     options->batchSize = batchSize;
     options->batchWindowMs = batchWindowMs;
     options->serveAudiencePage = audiencePage;
+    options->feeds.exportFolder = exportFolder;
+    options->feeds.exportIntervalMs = exportIntervalSeconds * 1000;
+    options->feeds.csvByteOrderMark = csvByteOrderMark;
+    options->feeds.pseudonymiseVoters = pseudonymiseVoters;
+    options->feeds.casparCg = !casparCgHost.isEmpty();
+    options->feeds.casparCgSettings = casparCgSettings();
+}
+
+CasparCgClient::Settings ConsoleSettings::casparCgSettings() const
+{
+    CasparCgClient::Settings settings;
+    settings.host = casparCgHost;
+    settings.port = quint16(qBound(0, casparCgPort, 65535));
+    settings.channelLayer = casparCgChannelLayer;
+    settings.templateLayer = casparCgTemplateLayer;
+    settings.templateName = casparCgTemplate;
+    settings.loadMode = casparCgTemplate.isEmpty() ? CasparCgClient::LoadMode::UpdateOnly
+                                                   : CasparCgClient::LoadMode::AddOnFirstConnect;
+    return settings;
 }
 
 QString ConsoleSettings::effectiveExportFolder() const
 {
     if (!exportFolder.isEmpty())
         return exportFolder;
-    return QDir(QStandardPaths::writableLocation(QStandardPaths::DocumentsLocation)).filePath(u"votedesk"_s);
+    // Next to the default database (CommandLine::defaultDatabasePath), as the engine derives it.
+    return QDir(QStandardPaths::writableLocation(QStandardPaths::AppDataLocation)).filePath(u"export"_s);
 }

@@ -18,8 +18,15 @@ struct ConsoleSettings
     qint64 queueCapacity = 100'000;
     qint64 batchSize = 4096;
     int batchWindowMs = 0;
-    QString exportFolder; // empty = Documents/votedesk
+    QString exportFolder; // empty = "export" next to the database (the user's data folder)
     int exportIntervalSeconds = 1;
+    bool csvByteOrderMark = false;   // UTF-8 BOM on the CSV feeds, for Excel
+    bool pseudonymiseVoters = false; // results pack: HMAC-SHA-256 voter ids
+    QString casparCgHost;            // empty = no CasparCG push
+    int casparCgPort = 5250;
+    QString casparCgChannelLayer = QStringLiteral("1-20");
+    int casparCgTemplateLayer = 1;
+    QString casparCgTemplate; // empty: UPDATE only; else CG ADD (not played) on first connect
     double themeScale = 1.0;  // console type size, for big screens and far viewers
     bool audiencePage = true; // serve the built-in voting page (off when the show has its own app)
 
@@ -29,7 +36,10 @@ struct ConsoleSettings
     QString validate() const;
     // The engine options these settings describe (database path and clock stay the caller's).
     void applyTo(Engine::Options *options) const;
+    // The folder the feeds go to with the default database: exportFolder, else <data>/export.
     QString effectiveExportFolder() const;
+    // The CasparCG push these settings describe (meaningful when casparCgHost is set).
+    CasparCgClient::Settings casparCgSettings() const;
 
     bool operator==(const ConsoleSettings &) const = default;
 };

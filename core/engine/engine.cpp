@@ -87,6 +87,21 @@ bool Engine::start(QString *error)
     if (!QDir().mkpath(database.absolutePath()))
         return fail(error, u"cannot create the data folder %1"_s.arg(database.absolutePath()));
 
+    // The feeds' settings are checked (and the default export folder made) before anything runs.
+    m_feeds = std::make_unique<ResultFeeds>(m_options.feeds, database.absoluteFilePath(),
+                                            [box = &m_publishedBox]() -> PublishedResultsPtr {
+                                                const PublishedViewPtr view = box->load();
+                                                return view ? view->results : nullptr;
+                                            });
+    connect(m_feeds.get(), &ResultFeeds::exportFailed, this, &Engine::exportFailed);
+    connect(m_feeds.get(), &ResultFeeds::exportRecovered, this, &Engine::exportRecovered);
+    if (!m_feeds->prepare(error)) {
+        m_feeds.reset();
+        return false;
+    }
+    if (!m_finalWriterSet)
+        m_finalWriter = m_feeds->finalWriter();
+
     // One process per database: two writers would hand out the same vote sequence numbers.
     m_lock.setStaleLockTime(0);
     if (!m_lock.tryLock(0)) {
@@ -177,6 +192,10 @@ bool Engine::start(QString *error)
         qCInfo(lcEngine) << "created the demo session" << demo.id;
     }
 
+    // Before the server: the I/O threads read the feeds' status and metrics. Its first check
+    // writes what is on air (a restored picture) into the export folder.
+    m_feeds->start(m_session);
+
     m_api = std::make_unique<ApiContext>(ApiContext{
         m_gate, m_queue, m_snapshots, m_publishedBox, m_metrics, m_clock, m_voteHandler,
         [this] {
@@ -184,7 +203,7 @@ bool Engine::start(QString *error)
             auto v = [](const std::atomic<qint64> &a) {
                 return double(a.load(std::memory_order_relaxed));
             };
-            return QList<Metrics::Sample>{
+            QList<Metrics::Sample> samples{
                 {"votedesk_http_connections_accepted_total", "counter", "TCP connections accepted",
                  v(c.connectionsAccepted)},
                 {"votedesk_http_connections_open", "gauge", "TCP connections open", v(c.connectionsOpen)},
@@ -202,6 +221,8 @@ bool Engine::start(QString *error)
                 {"votedesk_http_idle_timeouts_total", "counter", "Connections closed after --idle-timeout-ms",
                  v(c.idleTimeouts)},
             };
+            samples += m_feeds->metricSamples(); // export folder, CasparCG
+            return samples;
         },
         // Crossing: admin actions come from an I/O thread and run on the engine's thread.
         [this](const AdminAction &action, const Http::ReplyTicket &ticket) {
@@ -267,6 +288,9 @@ bool Engine::start(QString *error)
             this, [this, sessionId, actor, ticket] { adminOpenSession(sessionId, actor, ticket); },
             Qt::QueuedConnection);
     };
+    m_api->feedStatus = [feeds = m_feeds.get()] {
+        return feeds->statusJson();
+    };
     Http::HttpServer::Options serverOptions;
     serverOptions.ioThreads = qMax(1, m_options.ioThreads);
     serverOptions.maxConnections = m_options.maxConnections;
@@ -296,6 +320,7 @@ bool Engine::start(QString *error)
                          .arg(listenError),
                      Actor::system()}));
         m_server.reset();
+        m_feeds->stop();
         m_pool->stop();
         m_writer->stop();
         m_writer.reset();
@@ -330,6 +355,8 @@ void Engine::stop()
     m_orchestratorTimer.stop();
     m_samplerTimer.stop();
     m_publishTimer.stop();
+    if (m_feeds)
+        m_feeds->stop(); // waits for a file write in progress
     // Order matters. New votes are refused (503, retry) while every vote already admitted
     // flows through the workers and is committed and answered; then the writer closes the
     // store; only then does the server go (its I/O threads deliver those answers).
@@ -573,6 +600,7 @@ void Engine::makeCurrent(const SessionDefinition &definition, qint64 createdAtMs
     m_published.reset();
     m_publishVersion = 0;
     m_publishedBox.publish(nullptr);
+    m_feeds->setSession(m_session); // its folder may be another; the files keep the last picture
     switchSession(currentRecord(), {}, actor);
     armDeadlineTimer();
     qCInfo(lcEngine) << "session" << m_session.id << m_session.title << "is current";
@@ -1170,9 +1198,11 @@ void Engine::putOnAir(PublishedResultsPtr results)
     m_published = results;
     m_publishVersion = results ? results->publishVersion : 0;
     // Rendered here, once per publish; the I/O threads only hand out the bytes.
-    m_publishedBox.publish(results ? renderPublishedView(results) : nullptr);
-    if (results)
+    m_publishedBox.publish(results ? renderPublishedView(results, m_options.feeds.documents()) : nullptr);
+    if (results) {
+        m_feeds->published(results); // the files and CasparCG follow now, not at the next check
         Q_EMIT resultsPublished();
+    }
 }
 
 void Engine::restorePublished(const PublishedRecord &record)
@@ -1185,7 +1215,7 @@ void Engine::restorePublished(const PublishedRecord &record)
     }
     m_published = std::make_shared<const PublishedResults>(std::move(results));
     m_publishVersion = m_published->publishVersion;
-    m_publishedBox.publish(renderPublishedView(m_published));
+    m_publishedBox.publish(renderPublishedView(m_published, m_options.feeds.documents()));
 }
 
 bool Engine::setAutoPublish(bool on, QString *error)
@@ -1306,7 +1336,7 @@ bool Engine::finalize(const QString &actor, Refusal *refusal, std::optional<Http
     JournalWriter::CertifyHook hook = [inputs, event, tallyVersion, writer = m_finalWriter](
                                           const TallyCounts &recount, const QList<EventRow> &audit,
                                           const VoteLogReader &log, PublishedRecord *picture,
-                                          QString *error) {
+                                          EventRow *finalEvent, QString *error) {
         TallySnapshot &certified = inputs->results.tally;
         certified.sessionId = inputs->results.session.id;
         certified.version = quint64(tallyVersion);
@@ -1324,7 +1354,16 @@ bool Engine::finalize(const QString &actor, Refusal *refusal, std::optional<Http
         }
         inputs->audit.append(auditEntryFrom(event));
         *picture = toPublishedRecord(inputs->results);
-        return !writer || writer(*inputs, log, error);
+        if (!writer)
+            return true;
+        FinalFiles written;
+        if (!writer(*inputs, log, &written, error))
+            return false;
+        // The stored audit line names what was written (the report, rendered before, cannot).
+        if (!written.isEmpty())
+            finalEvent->detail += u"; final files: "_s + written.describe();
+        inputs->written = std::move(written);
+        return true;
     };
     m_writerQueue.push(m_writer->certify(
         finalRecord, event, std::move(hook),
@@ -1358,8 +1397,12 @@ void Engine::onCertified(const JournalWriter::CertifyOutcome &outcome,
                                inputs->audit.constLast().actor});
         Q_EMIT windowChanged();
         Q_EMIT finalized(*inputs);
-        if (ticket)
-            reply(*ticket, 200, QJsonDocument(publishedJson(inputs->results)).toJson(QJsonDocument::Compact));
+        if (ticket) {
+            QJsonObject body = publishedJson(inputs->results);
+            if (!inputs->written.isEmpty())
+                body.insert(u"final_files"_s, inputs->written.toJson());
+            reply(*ticket, 200, QJsonDocument(body).toJson(QJsonDocument::Compact));
+        }
         return;
     }
 

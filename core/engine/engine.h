@@ -15,6 +15,7 @@
 #include "engine/finalization.h"
 #include "engine/publishing.h"
 #include "engine/rehearsal.h"
+#include "engine/resultfeeds.h"
 #include "ingest/ingestgate.h"
 #include "ingest/ingestqueue.h"
 #include "ingest/journalwriter.h"
@@ -70,6 +71,7 @@ public:
         int headerTimeoutMs = 10'000;  // a request must be complete this long after it began
         int idleTimeoutMs = 60'000;    // an idle keep-alive connection is closed after this
         bool serveAudiencePage = true; // GET / and /vote: the built-in voting page for phones
+        FeedOptions feeds;             // export folder, CasparCG, final files (ResultFeeds)
     };
 
     explicit Engine(Options options, const Clock &clock = SystemClock::instance(), QObject *parent = nullptr);
@@ -120,9 +122,16 @@ public:
 
     // Results. The version of the picture on air (0: nothing published in this session).
     quint64 publishVersion() const { return m_publishVersion; }
-    // The feed side's final step (files, report, pack); see FinalWriter. Without one,
-    // finalization still certifies and freezes the results.
-    void setFinalWriter(FinalWriter writer) { m_finalWriter = std::move(writer); }
+    // The feed side's final step (files, report, pack); see FinalWriter. By default the
+    // ResultFeeds' one (the export folder); set an empty one for none: finalization still
+    // certifies and freezes the results.
+    void setFinalWriter(FinalWriter writer)
+    {
+        m_finalWriter = std::move(writer);
+        m_finalWriterSet = true;
+    }
+    // The export folder and the CasparCG push (null before start()).
+    const ResultFeeds *feeds() const { return m_feeds.get(); }
     // One auto-publish step (a 1 s timer calls it; tests may call it): publishes the live tally
     // when auto-publish is on, the visibility allows it and the tally or the state changed.
     void autoPublishTick();
@@ -157,6 +166,9 @@ Q_SIGNALS:
     // The store takes writes again after storageError (space freed, file system writable):
     // votes are accepted again without anyone stepping in. For clearing the alert.
     void storageRecovered();
+    // The export folder stopped taking the feed files (the last good ones stay); for the alert.
+    void exportFailed(const QString &message);
+    void exportRecovered();
 
 private:
     enum class Action
@@ -261,6 +273,8 @@ private:
     QTimer m_publishTimer; // auto-publish, once a second
     PublishedBox m_publishedBox;
     FinalWriter m_finalWriter;
+    bool m_finalWriterSet = false;
+    std::unique_ptr<ResultFeeds> m_feeds;
     bool m_running = false;
 
     // The current session; engine thread only.

@@ -22,6 +22,28 @@ QJsonObject countsByKey(const std::vector<qint64> &counts, const SessionDefiniti
 }
 } // namespace
 
+QString FinalFiles::describe() const
+{
+    QStringList names;
+    for (const FileDigest &file : files) {
+        names.append(file.name.endsWith(u".zip"_s)
+                         ? u"%1 (sha256 %2)"_s.arg(file.name, QString::fromLatin1(file.sha256Hex))
+                         : file.name);
+    }
+    return u"%1 in %2"_s.arg(names.join(u", "_s), folder);
+}
+
+QJsonObject FinalFiles::toJson() const
+{
+    QJsonArray array;
+    for (const FileDigest &file : files) {
+        array.append(QJsonObject{{u"name"_s, file.name},
+                                 {u"sha256"_s, QString::fromLatin1(file.sha256Hex)},
+                                 {u"bytes"_s, file.bytes}});
+    }
+    return QJsonObject{{u"folder"_s, folder}, {u"files"_s, array}};
+}
+
 QString Actor::adminApi(const QString &peerAddress)
 {
     return u"admin-api "_s + peerAddress;

@@ -5,15 +5,31 @@
 
 #include <QByteArray>
 #include <QJsonArray>
+#include <QJsonObject>
 #include <QList>
 #include <QMap>
 #include <QMetaType>
 #include <QString>
 
+#include "export/finalreport.h"
 #include "export/publishedresults.h"
 #include "metrics/metricssampler.h"
 #include "store/votestore.h"
 #include "tally/tally.h"
+
+// The files finalization left in the export folder, each with its SHA-256: named in the
+// finalize answer, the "finalized" audit line and the console.
+struct FinalFiles
+{
+    QString folder;          // absolute
+    QList<FileDigest> files; // names relative to folder, in the order written
+
+    bool isEmpty() const { return files.isEmpty(); }
+    // "results.csv, …, results-pack-3.zip (sha256 9f…)" — the pack's digest in full.
+    QString describe() const;
+    // {"folder":…,"files":[{"name","sha256","bytes"}]}
+    QJsonObject toJson() const;
+};
 
 // Everything the final report and the results pack are made of, gathered by the engine when a
 // session is certified (Engine::finalizeResults). Plain data; the feed side renders it.
@@ -34,6 +50,8 @@ struct FinalizationInputs
     qint64 finalizedAtMs = 0;
     QList<qint64> extendedAtMs; // when the operator extended the window, from the audit log
     QString databasePath;
+    // What the final writer wrote (filled on the writer thread by it; empty without one).
+    FinalFiles written;
 };
 
 Q_DECLARE_METATYPE(FinalizationInputs)
@@ -42,10 +60,11 @@ Q_DECLARE_METATYPE(FinalizationInputs)
 // the recount from the store matched the live tally and before the final state is stored. Runs
 // on the journal writer thread: the store lives there and reads nothing else while it runs (the
 // lines are closed, so no vote waits for it); `log` reads the session's vote log, in seq order,
-// during the call only. Returns false with *error to refuse the finalization: nothing is
-// stored, the session stays closed and the operator may try again.
-using FinalWriter =
-    std::function<bool(const FinalizationInputs &inputs, const VoteLogReader &log, QString *error)>;
+// during the call only. Lists what it wrote in *written (the answer and the audit line name
+// them). Returns false with *error to refuse the finalization: nothing is stored, the session
+// stays closed and the operator may try again (files already written are rewritten then).
+using FinalWriter = std::function<bool(const FinalizationInputs &inputs, const VoteLogReader &log,
+                                       FinalFiles *written, QString *error)>;
 
 // A re-tally of the stored vote log under another counting rule, next to the live tally
 // (Engine::replayPolicy). Nothing is changed by it.

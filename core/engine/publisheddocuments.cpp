@@ -5,7 +5,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
-#include "export/csvwriter.h"
 #include "export/resulttable.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -17,21 +16,33 @@ QString isoTimeOf(qint64 epochMs)
         return {};
     return QDateTime::fromMSecsSinceEpoch(epochMs, Qt::UTC).toString(Qt::ISODateWithMs);
 }
+
+PublishedDocument feedDocument(QByteArray path, ResultDocuments::Kind kind)
+{
+    return PublishedDocument{
+        std::move(path), ResultDocuments::contentType(kind),
+        [kind](const PublishedResults &results, const ResultDocuments::Options &options) {
+            return ResultDocuments::render(kind, results, options);
+        }};
+}
 } // namespace
 
 const QList<PublishedDocument> &publishedDocuments()
 {
-    // The feed side adds its formats here (results-wide.csv, results.xml, ...).
+    using Kind = ResultDocuments::Kind;
     static const QList<PublishedDocument> documents{
         {"/v1/results", "application/json", renderResultsJson},
-        {"/v1/results.csv", "text/csv; charset=utf-8", renderResultsCsv},
+        feedDocument(ResultDocuments::httpPath(Kind::Json), Kind::Json),
+        feedDocument(ResultDocuments::httpPath(Kind::LongCsv), Kind::LongCsv),
+        feedDocument(ResultDocuments::httpPath(Kind::WideCsv), Kind::WideCsv),
+        feedDocument(ResultDocuments::httpPath(Kind::Xml), Kind::Xml),
     };
     return documents;
 }
 
-QByteArray renderResultsJson(const PublishedResults &results)
+QByteArray renderResultsJson(const PublishedResults &results, const ResultDocuments::Options &options)
 {
-    const ResultTable table = ResultTable::compute(results.session, results.tally.exact);
+    const ResultTable table = ResultDocuments::table(results, options);
     QJsonArray rows;
     for (const ResultRow &row : table.rows) {
         rows.append(QJsonObject{{u"rank"_s, row.rank},
@@ -48,14 +59,10 @@ QByteArray renderResultsJson(const PublishedResults &results)
                              {u"version"_s, qint64(results.publishVersion)},
                              {u"final"_s, results.final},
                              {u"rehearsal"_s, results.rehearsal},
+                             {u"status"_s, ResultDocuments::statusText(results)},
                              {u"published_at"_s, isoTimeOf(results.publishedAtMs)},
                              {u"updated_at"_s, isoTimeOf(results.tally.takenAtMs)},
                              {u"total"_s, table.total},
                              {u"results"_s, rows}};
     return QJsonDocument(object).toJson(QJsonDocument::Compact);
-}
-
-QByteArray renderResultsCsv(const PublishedResults &results)
-{
-    return CsvWriter::longForm(ResultTable::compute(results.session, results.tally.exact), {});
 }

@@ -32,11 +32,11 @@ bool countsFrom(const QJsonValue &value, qsizetype expected, std::vector<qint64>
 }
 } // namespace
 
-PublishedViewPtr renderPublishedView(PublishedResultsPtr results)
+PublishedViewPtr renderPublishedView(PublishedResultsPtr results, const ResultDocuments::Options &options)
 {
     auto view = std::make_shared<PublishedView>();
     for (const PublishedDocument &document : publishedDocuments())
-        view->bodies.append(document.render(*results));
+        view->bodies.append(document.render(*results, options));
     view->etag = '"' + QByteArray::number(results->session.id) + '-' +
                  QByteArray::number(results->publishVersion) + '"';
     view->results = std::move(results);

@@ -7,6 +7,7 @@
 #include <QList>
 
 #include "export/publishedresults.h"
+#include "export/resultdocuments.h"
 #include "store/votestore.h"
 
 // What the public results endpoints serve: the published picture with every document of
@@ -20,7 +21,9 @@ struct PublishedView
 
 using PublishedViewPtr = std::shared_ptr<const PublishedView>;
 
-PublishedViewPtr renderPublishedView(PublishedResultsPtr results);
+// `options` are the feed files' (BOM), so the endpoints serve the files' bytes.
+PublishedViewPtr renderPublishedView(PublishedResultsPtr results,
+                                     const ResultDocuments::Options &options = {});
 
 // The published view of the current session, handed from the engine (which publishes) to the
 // I/O threads (which serve it). Null while nothing may be shown: a request then gets

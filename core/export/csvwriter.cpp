@@ -127,6 +127,15 @@ bool CsvWriter::writeFile(const QString &path, const QByteArray &content, QStrin
         file.cancelWriting();
         return fail(reason);
     }
+    // write() only fills QFileDevice's buffer; the bytes reach the disk in flush(). Qt 6.4's
+    // commit() flushes too but does not look at the result: a write the disk refuses there
+    // (full disk, quota, file size limit) leaves the temporary file short and commit() still
+    // renames it over the last good file. Flushing here first catches that.
+    if (!file.flush()) {
+        const QString reason = file.errorString();
+        file.cancelWriting();
+        return fail(reason);
+    }
     if (!file.commit())
         return fail(file.errorString());
     return true;

@@ -495,11 +495,12 @@ WriterCommand JournalWriter::certify(SessionRecord finalRecord, EventRow finaliz
                     return;
                 }
                 PublishedRecord picture;
+                EventRow finalEvent = event;
                 const VoteLogReader log = [this, sessionId](const std::function<void(const VoteRow &)> &visit,
                                                             QString *error) {
                     return m_store->forEachVote(sessionId, visit, error);
                 };
-                if (hook && !hook(outcome.recount, audit, log, &picture, &outcome.error)) {
+                if (hook && !hook(outcome.recount, audit, log, &picture, &finalEvent, &outcome.error)) {
                     outcome.result = Result::Refused;
                     done(outcome);
                     return;
@@ -510,7 +511,7 @@ WriterCommand JournalWriter::certify(SessionRecord finalRecord, EventRow finaliz
                 if (ok && picture.sessionId == sessionId)
                     ok = m_store->savePublished(picture, &error);
                 if (ok)
-                    ok = storeEvent(event, sessionId, &error);
+                    ok = storeEvent(finalEvent, sessionId, &error);
                 if (ok)
                     ok = m_store->commitTransaction(&error);
                 else

@@ -92,10 +92,11 @@ public:
     };
     // Runs on the writer thread once the recount matched: `audit` is the session's audit log so
     // far and `log` reads its vote log during the call. Fills *picture (the final published
-    // record to store) or returns false with *error, and nothing is stored.
+    // record to store) and may amend *finalizedEvent (e.g. name the files it wrote), or returns
+    // false with *error, and nothing is stored.
     using CertifyHook =
         std::function<bool(const TallyCounts &recount, const QList<EventRow> &audit, const VoteLogReader &log,
-                           PublishedRecord *picture, QString *error)>;
+                           PublishedRecord *picture, EventRow *finalizedEvent, QString *error)>;
     using CertifyDone = std::function<void(const CertifyOutcome &outcome)>;
     using AuditReady = std::function<void(bool ok, const QList<EventRow> &events, const QString &error)>;
 

@@ -229,11 +229,11 @@ SessionProblem SessionDefinition::check() const
         return problem(SessionField::WindowLength, u"window length must be between 1 s and 24 h"_s);
     if (lateToleranceMs < 0 || lateToleranceMs > 60'000)
         return problem(SessionField::LateTolerance, u"late tolerance must be between 0 and 60000 ms"_s);
-    if (!exportFolder.isEmpty() && (!QDir::isAbsolutePath(exportFolder) || exportFolder.size() > 4096))
-        return problem(
-            SessionField::ExportFolder,
-            u"export folder \"%1\" must be an absolute path (or empty for the console's setting)"_s.arg(
-                exportFolder.left(80)));
+    if (!exportFolder.isEmpty() && (!QDir::isAbsolutePath(exportFolder) || exportFolder.size() > 1000 ||
+                                    exportFolder.contains(QChar(0))))
+        return problem(SessionField::ExportFolder,
+                       u"export_folder \"%1\" must be an absolute path of at most 1000 characters (or empty "
+                       u"for the console's setting)"_s.arg(exportFolder.left(80)));
     const QString ruleProblem = rule().validate();
     if (!ruleProblem.isEmpty())
         return problem(SessionField::Policy, ruleProblem);
@@ -359,9 +359,11 @@ bool SessionDefinition::fromJson(const QJsonObject &json, SessionDefinition *out
         return fail(u"rehearsal must be true or false"_s);
     def.rehearsal = rehearsal.toBool(false);
     const QJsonValue exportFolder = json.value(u"export_folder"_s);
-    if (!exportFolder.isUndefined() && !exportFolder.isString())
-        return fail(u"export_folder must be a string (an absolute path)"_s);
-    def.exportFolder = exportFolder.toString().trimmed();
+    if (!exportFolder.isUndefined() && !exportFolder.isNull()) {
+        if (!exportFolder.isString())
+            return fail(u"export_folder must be a string (an absolute path)"_s);
+        def.exportFolder = exportFolder.toString().trimmed();
+    }
     const QString problem = def.validate();
     if (!problem.isEmpty())
         return fail(problem);

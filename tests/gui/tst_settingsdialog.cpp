@@ -35,6 +35,13 @@ private Q_SLOTS:
         chosen.exportFolder = u"/srv/graphics"_s;
         chosen.exportIntervalSeconds = 2;
         chosen.themeScale = 1.25;
+        chosen.csvByteOrderMark = true;
+        chosen.pseudonymiseVoters = true;
+        chosen.casparCgHost = u"10.0.0.9"_s;
+        chosen.casparCgPort = 5251;
+        chosen.casparCgChannelLayer = u"2-30"_s;
+        chosen.casparCgTemplateLayer = 4;
+        chosen.casparCgTemplate = u"votedesk/bars"_s;
         SettingsDialog dialog(chosen);
         QCOMPARE(dialog.findChild<QLineEdit *>(u"bindAddress"_s)->text(), u"0.0.0.0"_s);
         QCOMPARE(dialog.findChild<QSpinBox *>(u"port"_s)->value(), 9000);
@@ -46,6 +53,13 @@ private Q_SLOTS:
         dialog.findChild<QComboBox *>(u"durability"_s)->setCurrentIndex(0);
         QCOMPARE(dialog.settings().queueCapacity, 50'000);
         QCOMPARE(dialog.settings().durability, u"full"_s);
+
+        // A CasparCG channel-layer it cannot use is named and blocks OK.
+        dialog.findChild<QLineEdit *>(u"casparCgChannelLayer"_s)->setText(u"main"_s);
+        QVERIFY(!okButton(dialog)->isEnabled());
+        QVERIFY(dialog.problem().contains(u"channel-layer"_s));
+        dialog.findChild<QLineEdit *>(u"casparCgHost"_s)->clear(); // off: the rest does not matter
+        QVERIFY(okButton(dialog)->isEnabled());
     }
 
     void aBadAddressIsNamedAndBlocksOk()

@@ -1,6 +1,7 @@
 // The votedesk binary as an operator or a script runs it: command line, --headless, the
 // "listening on" line, a vote with curl-like requests, SIGTERM, and a restart.
 #include <QDir>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QNetworkAccessManager>
@@ -91,8 +92,11 @@ private Q_SLOTS:
         QVERIFY(process.waitForFinished(10'000));
         QCOMPARE(process.exitCode(), 0);
         const QString help = QString::fromUtf8(process.readAllStandardOutput());
-        for (const QString &option : {u"--port"_s, u"--bind"_s, u"--db"_s, u"--headless"_s, u"--version"_s,
-                                      u"--header-timeout-ms"_s, u"--idle-timeout-ms"_s})
+        for (const QString &option :
+             {u"--port"_s, u"--bind"_s, u"--db"_s, u"--headless"_s, u"--version"_s, u"--header-timeout-ms"_s,
+              u"--idle-timeout-ms"_s, u"--export-dir"_s, u"--export-interval"_s, u"--no-export"_s,
+              u"--csv-bom"_s, u"--pseudonymise-voters"_s, u"--casparcg"_s, u"--casparcg-channel"_s,
+              u"--casparcg-layer"_s, u"--casparcg-template"_s})
             QVERIFY2(help.contains(option), qPrintable(option));
     }
 
@@ -143,6 +147,14 @@ private Q_SLOTS:
         QTest::newRow("idle timeout negative")
             << QStringList{u"--headless"_s, u"--idle-timeout-ms"_s, u"-1"_s} << u"--idle-timeout-ms"_s;
         QTest::newRow("unknown option") << QStringList{u"--headless"_s, u"--frobnicate"_s} << u"frobnicate"_s;
+        QTest::newRow("export interval zero")
+            << QStringList{u"--headless"_s, u"--export-interval"_s, u"0"_s} << u"--export-interval"_s;
+        QTest::newRow("casparcg port not a number")
+            << QStringList{u"--headless"_s, u"--casparcg"_s, u"gfx:amcp"_s} << u"--casparcg"_s;
+        QTest::newRow("casparcg channel-layer")
+            << QStringList{u"--headless"_s, u"--casparcg"_s, u"127.0.0.1"_s, u"--casparcg-channel"_s,
+                           u"main"_s}
+            << u"channel-layer"_s;
     }
 
     void badArgumentsAreNamed()
@@ -155,6 +167,28 @@ private Q_SLOTS:
         QCOMPARE(process.exitCode(), 2);
         const QString error = QString::fromUtf8(process.readAllStandardError());
         QVERIFY2(error.contains(mentions), qPrintable(error));
+    }
+
+    // --export-dir and --csv-bom: the published results land in that folder, with the BOM.
+    void headlessWritesTheFeedFiles()
+    {
+        const QString out = m_dir.filePath(u"feeds-%1"_s.arg(QFileInfo(m_dbPath).dir().dirName()));
+        QVERIFY(QDir().mkpath(out));
+        QProcess process;
+        const quint16 port = startHeadless(process, {u"--export-dir"_s, out, u"--csv-bom"_s});
+        QVERIFY2(port != 0, process.readAllStandardError().constData());
+        QCOMPARE(request(port, u"/v1/admin/window"_s, R"({"action":"open"})").status, 200);
+        QCOMPARE(request(port, u"/v1/votes"_s, R"({"voter":"u1","option":"B"})").status, 202);
+        QCOMPARE(request(port, u"/v1/admin/window"_s, R"({"action":"publish"})").status, 200);
+        QFile csv(QDir(out).filePath(u"results.csv"_s));
+        QTRY_VERIFY_WITH_TIMEOUT(csv.exists(), 10'000);
+        QVERIFY(csv.open(QIODevice::ReadOnly));
+        QVERIFY(csv.readAll().startsWith("\xEF\xBB\xBFrank,key,label,votes,percent"));
+        QVERIFY(request(port, u"/v1/admin/results"_s).json[u"feeds"_s].toObject()[u"folder"_s].toString() ==
+                QDir::toNativeSeparators(out));
+        process.terminate();
+        QVERIFY(process.waitForFinished(20'000));
+        QCOMPARE(process.exitCode(), 0);
     }
 
     void headlessTakesVotesAndSurvivesARestart()

@@ -206,13 +206,13 @@ private Q_SLOTS:
                  u"B"_s);
         const auto csv = client.get(u"/v1/results.csv"_s);
         QCOMPARE(csv.status, 200);
-        QCOMPARE(csv.header("Content-Type"), QByteArray("text/csv; charset=utf-8"));
+        QCOMPARE(csv.header("Content-Type"), QByteArray("text/csv; charset=utf-8; header=present"));
         QCOMPARE(csv.header("ETag"), etag);
-        QCOMPARE(csv.body, QByteArray("rank,key,label,votes,percent\r\n"
-                                      "1,B,Act B,2,66.7\r\n"
-                                      "2,A,Act A,1,33.3\r\n"
-                                      "3,C,Act C,0,0.0\r\n"
-                                      "3,D,Act D,0,0.0\r\n"));
+        QCOMPARE(csv.body, QByteArray("rank,key,label,votes,percent,total,status\r\n"
+                                      "1,B,Act B,2,66.7,3,PROVISIONAL\r\n"
+                                      "2,A,Act A,1,33.3,3,PROVISIONAL\r\n"
+                                      "3,C,Act C,0,0.0,3,PROVISIONAL\r\n"
+                                      "3,D,Act D,0,0.0,3,PROVISIONAL\r\n"));
         for (const QString &path : publicPaths()) {
             const auto unchanged = client.get(path, {{"If-None-Match", etag}});
             QVERIFY2(unchanged.status == 304, qPrintable(path));
@@ -394,7 +394,7 @@ private Q_SLOTS:
         qint64 hookAccepted = -1;
         bool hookFinal = false;
         engine->setFinalWriter(
-            [&](const FinalizationInputs &inputs, const VoteLogReader &log, QString *error) {
+            [&](const FinalizationInputs &inputs, const VoteLogReader &log, FinalFiles *, QString *error) {
                 qint64 rows = 0;
                 if (!log([&rows](const VoteRow &) { ++rows; }, error))
                     return false;
@@ -543,10 +543,11 @@ private Q_SLOTS:
         QCOMPARE(client.admin(u"open"_s).status, 200);
         QCOMPARE(client.vote(u"w"_s, u"A"_s).status, 202);
         closeAndDrain(*engine, client);
-        engine->setFinalWriter([](const FinalizationInputs &, const VoteLogReader &, QString *error) {
-            *error = u"no space left in the export folder"_s;
-            return false;
-        });
+        engine->setFinalWriter(
+            [](const FinalizationInputs &, const VoteLogReader &, FinalFiles *, QString *error) {
+                *error = u"no space left in the export folder"_s;
+                return false;
+            });
         const auto refused = client.admin(u"finalize"_s);
         QCOMPARE(refused.status, 500);
         QCOMPARE(refused.json().value(u"error"_s).toString(), u"final_export_failed"_s);

@@ -284,33 +284,88 @@ private Q_SLOTS:
     void everyPolicyIsVerified_data()
     {
         QTest::addColumn<QString>("policy");
-        QTest::newRow("last_wins") << u"last_wins"_s;
-        QTest::newRow("first_wins") << u"first_wins"_s;
-        QTest::newRow("unlimited") << u"unlimited"_s;
+        QTest::addColumn<int>("optionCap");
+        QTest::newRow("last_wins") << u"last_wins"_s << 0;
+        QTest::newRow("first_wins") << u"first_wins"_s << 0;
+        QTest::newRow("unlimited") << u"unlimited"_s << 0;
+        QTest::newRow("capped:3") << u"capped:3"_s << 0;
+        QTest::newRow("capped:5, option cap 2") << u"capped:5"_s << 2;
+        QTest::newRow("unlimited, option cap 1") << u"unlimited"_s << 1;
     }
 
     void everyPolicyIsVerified()
     {
         QFETCH(QString, policy);
+        QFETCH(int, optionCap);
         auto engine = startEngine();
         QVERIFY(engine);
         const QString report = path(u"report.json"_s);
-        // Few voters voting often: the policies give visibly different exact tallies.
-        const Run run = loadgen({u"--url"_s, url(engine->port()), u"--new-session"_s, u"--policy"_s, policy,
-                                 u"--profile"_s, u"ramp:from=100,to=500"_s, u"--duration"_s, u"1s"_s,
-                                 u"--voters"_s, u"40"_s, u"--repeat-ratio"_s, u"0.6"_s, u"--connections"_s,
-                                 u"3"_s, u"--verify"_s, u"--report"_s, report, u"--quiet"_s},
-                                report);
+        // Few voters voting often: the policies (and caps) give visibly different exact tallies.
+        QStringList arguments{u"--url"_s,
+                              url(engine->port()),
+                              u"--new-session"_s,
+                              u"--policy"_s,
+                              policy,
+                              u"--profile"_s,
+                              u"ramp:from=100,to=500"_s,
+                              u"--duration"_s,
+                              u"1s"_s,
+                              u"--voters"_s,
+                              u"40"_s,
+                              u"--repeat-ratio"_s,
+                              u"0.6"_s,
+                              u"--connections"_s,
+                              u"3"_s,
+                              u"--verify"_s,
+                              u"--report"_s,
+                              report,
+                              u"--quiet"_s};
+        if (optionCap > 0)
+            arguments << u"--option-cap"_s << QString::number(optionCap);
+        const Run run = loadgen(arguments, report);
         QVERIFY2(run.exitCode == 0, qPrintable(explain(run)));
         QVERIFY2(run.out.contains(u"VERDICT: VERIFIED"_s), qPrintable(explain(run)));
-        QVERIFY(run.out.contains(u"(%1)"_s.arg(policy)));
+        CountingRule expected;
+        QVERIFY(CountingRule::parsePolicy(policy, &expected));
+        expected.optionCap = optionCap;
+        QCOMPARE(engine->session().rule(), expected);
+        QVERIFY2(run.out.contains(u"(%1)"_s.arg(expected.describe())), qPrintable(explain(run)));
         QCOMPARE(run.report.value(u"planned"_s).toInteger(), 300); // (100 + 500) / 2 over 1 s
         QCOMPARE(run.report.value(u"acked"_s).toInteger(), 300);
-        QCOMPARE(engine->session().policy, [&] {
-            VotePolicy parsed;
-            parseVotePolicy(policy, &parsed);
-            return parsed;
-        }());
+        // The caps bit: fewer votes count than were stored (40 voters, 300 votes).
+        if (expected.policy == VotePolicy::Capped || optionCap > 0) {
+            qint64 exact = 0;
+            for (const qint64 n : engine->tally()->exact)
+                exact += n;
+            QVERIFY2(exact < 300, qPrintable(QString::number(exact)));
+        }
+    }
+
+    // --verify-record under capped:N with an option cap (it used to stop at "unknown policy",
+    // exit 3): verified as recorded, and a log changed behind the server's back fails.
+    void aCappedRunIsVerifiedFromItsRecord()
+    {
+        auto engine = startEngine();
+        QVERIFY(engine);
+        const QString record = path(u"run.csv"_s);
+        const Run run = loadgen({u"--url"_s, url(engine->port()), u"--new-session"_s, u"--policy"_s,
+                                 u"capped:2"_s, u"--option-cap"_s, u"1"_s, u"--rate"_s, u"200"_s,
+                                 u"--duration"_s, u"1s"_s, u"--voters"_s, u"10"_s, u"--repeat-ratio"_s,
+                                 u"0.8"_s, u"--record"_s, record, u"--quiet"_s});
+        QVERIFY2(run.exitCode == 0, qPrintable(explain(run)));
+        const Run verified = loadgen({u"--url"_s, url(engine->port()), u"--verify-record"_s, record});
+        QVERIFY2(verified.exitCode == 0, qPrintable(explain(verified)));
+        QVERIFY2(verified.out.contains(u"VERDICT: VERIFIED"_s) &&
+                     verified.out.contains(u"(capped:2, at most 1 per option)"_s),
+                 qPrintable(explain(verified)));
+        const qint64 session = engine->session().id;
+        QVERIFY(tamper(u"UPDATE votes SET option = CASE option WHEN 'A' THEN 'B' ELSE 'A' END WHERE seq = "
+                       u"(SELECT seq FROM votes WHERE session_id = %1 ORDER BY seq LIMIT 1)"_s.arg(session)));
+        const Run verify = loadgen({u"--url"_s, url(engine->port()), u"--verify-record"_s, record});
+        QCOMPARE(verify.exitCode, 1);
+        QVERIFY2(verify.out.contains(u"VERDICT: FAILED"_s), qPrintable(explain(verify)));
+        QVERIFY2(!verify.out.contains(u"unknown policy"_s) && !verify.out.contains(u"COULD NOT VERIFY"_s),
+                 qPrintable(explain(verify)));
     }
 
     void deletedVoteFailsVerification()

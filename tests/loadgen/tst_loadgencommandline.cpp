@@ -82,6 +82,14 @@ private Q_SLOTS:
         QCOMPARE(o.record, u"rec.csv"_s);
         QCOMPARE(o.policy, u"first_wins"_s);
         QCOMPARE(o.windowMs, 300'000);
+
+        // capped:N and an option cap, as core spells and validates them.
+        QCOMPARE(parse({u"--url"_s, u"http://h:1"_s, u"--new-session"_s, u"--policy"_s, u"capped:20"_s,
+                        u"--option-cap"_s, u"5"_s},
+                       &o, &error),
+                 CommandLineResult::Run);
+        QCOMPARE(o.policy, u"capped:20"_s);
+        QCOMPARE(o.optionCap, 5);
     }
 
     void durationOverridesAndStretchesARamp()
@@ -169,6 +177,19 @@ private Q_SLOTS:
             << QStringList{u"--url"_s, url, u"--policy"_s, u"unlimited"_s} << u"--new-session"_s;
         QTest::newRow("unknown policy")
             << QStringList{u"--url"_s, url, u"--new-session"_s, u"--policy"_s, u"most"_s} << u"--policy"_s;
+        QTest::newRow("capped without N")
+            << QStringList{u"--url"_s, url, u"--new-session"_s, u"--policy"_s, u"capped:0"_s}
+            << u"capped:N"_s;
+        QTest::newRow("option cap with first_wins")
+            << QStringList{u"--url"_s,        url,   u"--new-session"_s, u"--policy"_s, u"first_wins"_s,
+                           u"--option-cap"_s, u"2"_s}
+            << u"option_cap"_s;
+        QTest::newRow("option cap not a number")
+            << QStringList{u"--url"_s,        url,      u"--new-session"_s, u"--policy"_s, u"unlimited"_s,
+                           u"--option-cap"_s, u"lots"_s}
+            << u"--option-cap"_s;
+        QTest::newRow("option cap without new session")
+            << QStringList{u"--url"_s, url, u"--option-cap"_s, u"2"_s} << u"--new-session"_s;
         QTest::newRow("verify-record with record")
             << QStringList{u"--url"_s, url, u"--verify-record"_s, u"a.csv"_s, u"--record"_s, u"b.csv"_s}
             << u"--verify-record"_s;

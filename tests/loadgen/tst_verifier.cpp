@@ -1,5 +1,6 @@
 // The verifier's judgement, vote by vote, on a hand-made ledger and log: a clean run, each
 // kind of difference, votes in flight, and the exact tally under each policy.
+#include <QJsonObject>
 #include <QTest>
 
 #include "verifier.h"
@@ -53,33 +54,48 @@ private:
         return sent;
     }
 
-    // The server's results as they would be if the server counted the log correctly.
-    ServerResults honestResults(const QList<Row> &rows, const QString &policy) const
+    // The server's results as they would be if the server counted the log correctly, worked
+    // out here by hand (per voter: the votes in order), apart from any replay code.
+    ServerResults honestResults(const QList<Row> &rows, const QString &policy, int optionCap = 0) const
     {
         ServerResults results;
         results.sessionId = kSession;
         results.policy = policy;
-        QMap<QByteArray, QByteArray> first;
-        QMap<QByteArray, QByteArray> last;
+        results.optionCap = optionCap;
+        const int cap = policy.startsWith(u"capped:"_s) ? policy.mid(7).toInt() : -1;
+        QMap<QByteArray, QList<QByteArray>> byVoter;
+        QList<QByteArray> voterOrder;
         for (const QString &key : m_keys) {
             results.raw[key] = 0;
             results.exact[key] = 0;
         }
         for (const Row &row : rows) {
-            const QString key = QString::fromLatin1(row.option);
-            ++results.raw[key];
+            ++results.raw[QString::fromLatin1(row.option)];
             ++results.accepted;
-            if (!first.contains(row.voter)) {
-                first[row.voter] = row.option;
-                ++results.uniqueVoters;
-            }
-            last[row.voter] = row.option;
+            if (!byVoter.contains(row.voter))
+                voterOrder.append(row.voter);
+            byVoter[row.voter].append(row.option);
         }
-        if (policy == u"unlimited") {
-            results.exact = results.raw;
-        } else {
-            for (const QByteArray &option : (policy == u"first_wins" ? first : last))
-                ++results.exact[QString::fromLatin1(option)];
+        results.uniqueVoters = voterOrder.size();
+        for (const QByteArray &voter : voterOrder) {
+            const QList<QByteArray> &votes = byVoter[voter];
+            if (policy == u"last_wins") {
+                ++results.exact[QString::fromLatin1(votes.last())];
+            } else if (policy == u"first_wins") {
+                ++results.exact[QString::fromLatin1(votes.first())];
+            } else { // unlimited, capped:N; a vote stopped by the option cap does not use up N
+                int counted = 0;
+                QMap<QByteArray, int> perOption;
+                for (const QByteArray &option : votes) {
+                    if (cap >= 0 && counted >= cap)
+                        break;
+                    if (optionCap > 0 && perOption[option] >= optionCap)
+                        continue;
+                    ++perOption[option];
+                    ++counted;
+                    ++results.exact[QString::fromLatin1(option)];
+                }
+            }
         }
         return results;
     }
@@ -87,7 +103,11 @@ private:
     Verdict judge(const std::vector<SentVote> &ledger, const QList<Row> &rows, const ServerResults &results,
                   qint64 baselineSeq = 0)
     {
-        Verifier verifier(identity(baselineSeq), m_keys, ledger);
+        CountingRule rule;
+        QString error;
+        if (!results.rule(&rule, &error))
+            return Verdict::unverifiable(error);
+        Verifier verifier(identity(baselineSeq), m_keys, rule, ledger);
         for (const Row &row : rows) {
             if (!verifier.addRow(row.seq, row.voter, row.option))
                 break;
@@ -117,32 +137,71 @@ private Q_SLOTS:
     void exactTallyUnderEachPolicy_data()
     {
         QTest::addColumn<QString>("policy");
+        QTest::addColumn<int>("optionCap");
         QTest::addColumn<QList<qint64>>("exact");
-        // voter 0: A then C; voter 1: B; voter 2: A then C. Raw: A 2, B 1, C 2.
-        QTest::newRow("last_wins") << u"last_wins"_s << QList<qint64>{0, 1, 2};
-        QTest::newRow("first_wins") << u"first_wins"_s << QList<qint64>{2, 1, 0};
-        QTest::newRow("unlimited") << u"unlimited"_s << QList<qint64>{2, 1, 2};
+        // voter 0: A, C, A, A; voter 1: B; voter 2: A, C, C. Raw: A 4, B 1, C 3.
+        QTest::newRow("last_wins") << u"last_wins"_s << 0 << QList<qint64>{1, 1, 1};
+        QTest::newRow("first_wins") << u"first_wins"_s << 0 << QList<qint64>{2, 1, 0};
+        QTest::newRow("unlimited") << u"unlimited"_s << 0 << QList<qint64>{4, 1, 3};
+        QTest::newRow("capped:2") << u"capped:2"_s << 0 << QList<qint64>{2, 1, 2};
+        QTest::newRow("capped:3") << u"capped:3"_s << 0 << QList<qint64>{3, 1, 3};
+        QTest::newRow("capped:3, option cap 1") << u"capped:3"_s << 1 << QList<qint64>{2, 1, 2};
+        QTest::newRow("unlimited, option cap 2") << u"unlimited"_s << 2 << QList<qint64>{3, 1, 3};
     }
 
     void exactTallyUnderEachPolicy()
     {
         QFETCH(QString, policy);
+        QFETCH(int, optionCap);
         QFETCH(QList<qint64>, exact);
         const std::vector<SentVote> ledger{acked(0, 0, 1), acked(1, 1, 2), acked(0, 2, 3), acked(2, 0, 4),
-                                           acked(2, 2, 5)};
-        const QList<Row> rows{
-            {1, "lg.0", "A"}, {2, "lg.1", "B"}, {3, "lg.0", "C"}, {4, "lg.2", "A"}, {5, "lg.2", "C"}};
-        ServerResults results = honestResults(rows, policy);
+                                           acked(2, 2, 5), acked(0, 0, 6), acked(0, 0, 7), acked(2, 2, 8)};
+        const QList<Row> rows{{1, "lg.0", "A"}, {2, "lg.1", "B"}, {3, "lg.0", "C"}, {4, "lg.2", "A"},
+                              {5, "lg.2", "C"}, {6, "lg.0", "A"}, {7, "lg.0", "A"}, {8, "lg.2", "C"}};
+        ServerResults results = honestResults(rows, policy, optionCap);
         Verdict verdict = judge(ledger, rows, results);
         QVERIFY2(verdict.outcome == Verdict::Outcome::Verified, qPrintable(verdict.line()));
+        QCOMPARE(verdict.exitCode(), 0);
         for (int i = 0; i < 3; ++i)
             QCOMPARE(verdict.expectedExact.value(m_keys[i]), exact[i]);
+        CountingRule stated;
+        QVERIFY(results.rule(&stated, nullptr));
+        QCOMPARE(verdict.policy, stated.describe());
 
-        // A server that counted with the wrong rule is caught.
+        // A server that counted with another rule is caught.
         results.exact = honestResults(rows, policy == u"last_wins" ? u"first_wins"_s : u"last_wins"_s).exact;
         verdict = judge(ledger, rows, results);
         QCOMPARE(verdict.outcome, Verdict::Outcome::Failed);
-        QVERIFY2(verdict.line().contains(u"exact tally (%1)"_s.arg(policy)), qPrintable(verdict.line()));
+        QVERIFY2(verdict.line().contains(u"exact tally (%1)"_s.arg(stated.describe())),
+                 qPrintable(verdict.line()));
+    }
+
+    // The caps as the server states them in /v1/admin/results; an older server says no option_cap.
+    void countingRuleFromTheServer()
+    {
+        ServerResults results;
+        QString error;
+        QVERIFY(ServerResults::fromJson(QJsonObject{{u"session"_s, 7},
+                                                    {u"raw"_s, QJsonObject()},
+                                                    {u"exact"_s, QJsonObject()},
+                                                    {u"accepted"_s, 0},
+                                                    {u"policy"_s, u"capped:20"_s},
+                                                    {u"option_cap"_s, 5}},
+                                        &results, &error));
+        CountingRule rule;
+        QVERIFY2(results.rule(&rule, &error), qPrintable(error));
+        QCOMPARE(rule, CountingRule(VotePolicy::Capped, 20, 5));
+        QVERIFY(ServerResults::fromJson(QJsonObject{{u"session"_s, 7},
+                                                    {u"raw"_s, QJsonObject()},
+                                                    {u"exact"_s, QJsonObject()},
+                                                    {u"accepted"_s, 0},
+                                                    {u"policy"_s, u"first_wins"_s}},
+                                        &results, &error));
+        QVERIFY(results.rule(&rule, &error));
+        QCOMPARE(rule, CountingRule(VotePolicy::FirstWins));
+        results.policy = u"weighted"_s;
+        QVERIFY(!results.rule(&rule, &error));
+        QVERIFY2(error.contains(u"unknown to this loadgen"_s), qPrintable(error));
     }
 
     void missingReceiptFails()
@@ -302,8 +361,17 @@ private Q_SLOTS:
         results = honestResults(rows, u"weighted"_s);
         QCOMPARE(judge(ledger, rows, results).outcome, Verdict::Outcome::Unverifiable);
 
+        // The rule changed between the two reads of the results: no verdict on either.
+        {
+            Verifier verifier(identity(), m_keys, CountingRule(VotePolicy::LastWins), ledger);
+            QVERIFY(verifier.addRow(1, "lg.0", "A"));
+            const Verdict changed = verifier.finish(honestResults(rows, u"capped:3"_s));
+            QCOMPARE(changed.outcome, Verdict::Outcome::Unverifiable);
+            QVERIFY2(changed.reason.contains(u"changed"_s), qPrintable(changed.reason));
+        }
+
         // Rows out of order: the log cannot be trusted to be complete.
-        Verifier verifier(identity(), m_keys, ledger);
+        Verifier verifier(identity(), m_keys, CountingRule(VotePolicy::LastWins), ledger);
         QVERIFY(verifier.addRow(2, "lg.0", "A"));
         QVERIFY(!verifier.addRow(1, "lg.0", "A"));
         QCOMPARE(verifier.finish(honestResults(rows, u"last_wins"_s)).outcome,

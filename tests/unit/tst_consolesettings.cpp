@@ -17,7 +17,8 @@ private Q_SLOTS:
         QVERIFY2(defaults.validate().isEmpty(), qPrintable(defaults.validate()));
         QCOMPARE(defaults.port, 8080);
         QCOMPARE(defaults.bindAddress, u"127.0.0.1"_s);
-        QVERIFY(defaults.effectiveExportFolder().endsWith(u"/votedesk"_s));
+        QVERIFY(defaults.effectiveExportFolder().endsWith(u"/export"_s));
+        QVERIFY(defaults.casparCgHost.isEmpty()); // no push unless asked for
     }
 
     void roundTripsThroughQSettings()
@@ -36,6 +37,13 @@ private Q_SLOTS:
         chosen.exportIntervalSeconds = 5;
         chosen.themeScale = 1.5;
         chosen.audiencePage = false;
+        chosen.csvByteOrderMark = true;
+        chosen.pseudonymiseVoters = true;
+        chosen.casparCgHost = u"10.0.0.9"_s;
+        chosen.casparCgPort = 5251;
+        chosen.casparCgChannelLayer = u"2-30"_s;
+        chosen.casparCgTemplateLayer = 3;
+        chosen.casparCgTemplate = u"votedesk/lowerthird"_s;
         {
             QSettings settings(file, QSettings::IniFormat);
             chosen.save(settings);
@@ -63,6 +71,9 @@ private Q_SLOTS:
         QTest::newRow("window") << u"window"_s << u"batch window"_s;
         QTest::newRow("interval") << u"interval"_s << u"export interval"_s;
         QTest::newRow("scale") << u"scale"_s << u"theme scale"_s;
+        QTest::newRow("relative folder") << u"folder"_s << u"absolute path"_s;
+        QTest::newRow("casparcg port") << u"casparport"_s << u"CasparCG port"_s;
+        QTest::newRow("casparcg channel") << u"casparchannel"_s << u"channel-layer"_s;
     }
 
     void validationNamesTheSetting()
@@ -88,6 +99,14 @@ private Q_SLOTS:
             s.exportIntervalSeconds = 0;
         else if (field == u"scale")
             s.themeScale = 9.0;
+        else if (field == u"folder")
+            s.exportFolder = u"feeds"_s;
+        if (field.startsWith(u"caspar"_s))
+            s.casparCgHost = u"10.0.0.9"_s;
+        if (field == u"casparport")
+            s.casparCgPort = 0;
+        else if (field == u"casparchannel")
+            s.casparCgChannelLayer = u"one"_s;
         const QString problem = s.validate();
         QVERIFY2(problem.contains(mentions), qPrintable(problem));
     }
@@ -102,8 +121,21 @@ private Q_SLOTS:
         s.queueCapacity = 77;
         s.batchSize = 8;
         s.batchWindowMs = 3;
+        s.exportFolder = u"/srv/graphics"_s;
+        s.exportIntervalSeconds = 2;
+        s.csvByteOrderMark = true;
+        s.casparCgHost = u"10.0.0.9"_s;
+        s.casparCgTemplate = u"results"_s;
         Engine::Options options;
         s.applyTo(&options);
+        QCOMPARE(options.feeds.exportFolder, u"/srv/graphics"_s);
+        QCOMPARE(options.feeds.exportIntervalMs, 2000);
+        QVERIFY(options.feeds.csvByteOrderMark);
+        QVERIFY(options.feeds.casparCg);
+        QCOMPARE(options.feeds.casparCgSettings.host, u"10.0.0.9"_s);
+        QCOMPARE(options.feeds.casparCgSettings.port, quint16(5250));
+        QCOMPARE(options.feeds.casparCgSettings.channelLayer, u"1-20"_s);
+        QCOMPARE(options.feeds.casparCgSettings.loadMode, CasparCgClient::LoadMode::AddOnFirstConnect);
         QCOMPARE(options.bindAddress, QHostAddress(QHostAddress::AnyIPv4));
         QCOMPARE(options.port, quint16(0));
         QCOMPARE(options.ioThreads, 2);

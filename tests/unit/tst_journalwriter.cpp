@@ -548,8 +548,9 @@ private Q_SLOTS:
         QList<EventRow> auditSeen;
         JournalWriter::CertifyHook hook = [&](const TallyCounts &recount, const QList<EventRow> &audit,
                                               const VoteLogReader &log, PublishedRecord *picture,
-                                              QString *error) {
+                                              EventRow *event, QString *error) {
             auditSeen = audit;
+            event->detail += u"; files: results.csv"_s;
             if (!log([&logRows](const VoteRow &) { ++logRows; }, error))
                 return false;
             *picture = PublishedRecord{1, 4, 77, true, QByteArray::number(recount.accepted)};
@@ -580,6 +581,7 @@ private Q_SLOTS:
         const QList<EventRow> events = store.loadEvents(1, &error);
         QCOMPARE(events.last().kind, u"finalized"_s);
         QCOMPARE(events.last().actor, u"console"_s);
+        QCOMPARE(events.last().detail, u"ok; files: results.csv"_s); // as the hook amended it
     }
 
     // Someone changed a vote in the store behind the writer's back (WAL lets a second
@@ -607,7 +609,7 @@ private Q_SLOTS:
         rig.writerQueue.push(rig.writer->certify(
             record, EventRow{0, 1, 0, u"finalized"_s, u"ok"_s, u"console"_s},
             [&hookRan](const TallyCounts &, const QList<EventRow> &, const VoteLogReader &, PublishedRecord *,
-                       QString *) { return hookRan = true; },
+                       EventRow *, QString *) { return hookRan = true; },
             [&certified](const JournalWriter::CertifyOutcome &outcome) { certified.set_value(outcome); }));
         const JournalWriter::CertifyOutcome outcome = waitFor(future);
         QCOMPARE(outcome.result, JournalWriter::CertifyOutcome::Result::Mismatch);
@@ -644,7 +646,7 @@ private Q_SLOTS:
         rig.writerQueue.push(rig.writer->certify(
             record, EventRow{0, 1, 0, u"finalized"_s, u"ok"_s, u"console"_s},
             [](const TallyCounts &, const QList<EventRow> &, const VoteLogReader &, PublishedRecord *picture,
-               QString *error) {
+               EventRow *, QString *error) {
                 *picture = PublishedRecord{1, 1, 1, true, "{}"};
                 *error = u"the export folder is full"_s;
                 return false;

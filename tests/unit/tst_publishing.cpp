@@ -44,14 +44,30 @@ private Q_SLOTS:
         QCOMPARE(view->bodies.size(), publishedDocuments().size());
         QCOMPARE(view->etag, QByteArray("\"7-3\""));
         for (qsizetype i = 0; i < view->bodies.size(); ++i)
-            QCOMPARE(view->bodies[i], publishedDocuments()[i].render(*view->results));
+            QCOMPARE(view->bodies[i], publishedDocuments()[i].render(*view->results, {}));
         const QJsonObject json = QJsonDocument::fromJson(renderResultsJson(*view->results)).object();
         QCOMPARE(json.value(u"version"_s).toInteger(), 3);
         QCOMPARE(json.value(u"total"_s).toInteger(), 5);
         QCOMPARE(json.value(u"state"_s).toString(), u"closed"_s);
         QCOMPARE(json.value(u"final"_s).toBool(), false);
-        QVERIFY(renderResultsCsv(*view->results)
-                    .startsWith("rank,key,label,votes,percent\r\n1,A,Act A,2,40.0\r\n"));
+        QCOMPARE(json.value(u"status"_s).toString(), u"PROVISIONAL"_s);
+        // The feed documents are the export folder's files, byte for byte.
+        QStringList paths;
+        for (const PublishedDocument &document : publishedDocuments())
+            paths.append(QString::fromLatin1(document.path));
+        QCOMPARE(paths, QStringList({u"/v1/results"_s, u"/v1/results.json"_s, u"/v1/results.csv"_s,
+                                     u"/v1/results-wide.csv"_s, u"/v1/results.xml"_s}));
+        for (const ResultDocuments::Kind kind : ResultDocuments::kKinds) {
+            const qsizetype index = paths.indexOf(QString::fromLatin1(ResultDocuments::httpPath(kind)));
+            QVERIFY(index > 0);
+            QCOMPARE(view->bodies[index], ResultDocuments::render(kind, *view->results, {}));
+            QCOMPARE(publishedDocuments()[index].contentType, ResultDocuments::contentType(kind));
+        }
+        QVERIFY(view->bodies[2].startsWith("rank,key,label,votes,percent,total,status\r\n"
+                                           "1,A,Act A,2,40.0,5,PROVISIONAL\r\n"));
+        // The CSV byte order mark, when the feed files carry one, is served too.
+        const ResultDocuments::Options bom{true, true};
+        QVERIFY(renderPublishedView(picture(3), bom)->bodies[2].startsWith("\xEF\xBB\xBFrank,"));
     }
 
     void boxHoldsTheLastViewOrNothing()

@@ -62,7 +62,7 @@ bool sameDefinition(const SessionDefinition &a, const SessionDefinition &b)
     if (a.id != b.id || a.title != b.title || a.question != b.question || a.windowMs != b.windowMs ||
         a.lateToleranceMs != b.lateToleranceMs || a.policy != b.policy || a.voteCap != b.voteCap ||
         a.optionCap != b.optionCap || a.visibility != b.visibility || a.autoPublish != b.autoPublish ||
-        a.options.size() != b.options.size())
+        a.exportFolder != b.exportFolder || a.options.size() != b.options.size())
         return false;
     for (qsizetype i = 0; i < a.options.size(); ++i) {
         const VoteOption &x = a.options[i];
@@ -108,6 +108,7 @@ private Q_SLOTS:
     void audienceVoterIdMode();
     void rehearsalAndExportFolder();
     void problemNamesTheField();
+    void exportFolder();
 };
 
 void TestSessionDefinition::policyNames()
@@ -734,6 +735,28 @@ void TestSessionDefinition::problemNamesTheField()
     broken = def;
     broken.exportFolder = u"out"_s;
     QCOMPARE(broken.check().field, SessionField::ExportFolder);
+}
+
+// A session may send its feed files to its own folder: an absolute path, kept in the JSON
+// form only when set (older stored sessions and clients do not know the key).
+void TestSessionDefinition::exportFolder()
+{
+    SessionDefinition def = SessionDefinition::demo();
+    QString error;
+    QVERIFY(def.exportFolder.isEmpty());
+    QVERIFY(!def.toJson().contains(u"export_folder"_s));
+    QVERIFY2(SessionDefinition::fromJson(with(validJson(), u"export_folder"_s, u" /srv/graphics/semi "_s),
+                                         &def, &error),
+             qPrintable(error));
+    QCOMPARE(def.exportFolder, u"/srv/graphics/semi"_s);
+    QCOMPARE(def.toJson().value(u"export_folder"_s).toString(), u"/srv/graphics/semi"_s);
+    SessionDefinition back;
+    QVERIFY2(SessionDefinition::fromJson(def.toJson(), &back, &error), qPrintable(error));
+    QVERIFY(sameDefinition(back, def));
+    for (const QJsonValue &bad : {QJsonValue(u"graphics/semi"_s), QJsonValue(7), QJsonValue(true)}) {
+        QVERIFY(!SessionDefinition::fromJson(with(validJson(), u"export_folder"_s, bad), &def, &error));
+        QVERIFY2(error.contains(u"export_folder"_s), qPrintable(error));
+    }
 }
 
 QTEST_APPLESS_MAIN(TestSessionDefinition)

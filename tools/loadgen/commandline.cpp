@@ -5,6 +5,7 @@
 #include <QCommandLineParser>
 
 #include "duration.h"
+#include "session/sessiondefinition.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -62,7 +63,9 @@ Verification and output
 
 Session set-up (admin API, loopback)
   --new-session            create a session with the --options keys (default A-D) and open it
-  --policy P               its policy: last_wins (default), first_wins, unlimited
+  --policy P               its policy: last_wins (default), first_wins, unlimited, capped:N
+  --option-cap M           most votes of one voter counted for one option (unlimited and
+                           capped:N only; default 0, none)
   --window D               its window length (default: the duration plus 10 minutes)
   --open                   open the current session's lines if they are ready
 
@@ -99,6 +102,7 @@ CommandLineResult parseLoadgenCommandLine(const QStringList &arguments, LoadgenO
         {u"report"_s, {}, u"file"_s},
         {u"chart"_s, {}, u"file"_s},
         {u"policy"_s, {}, u"p"_s},
+        {u"option-cap"_s, {}, u"m"_s},
         {u"window"_s, {}, u"d"_s},
     };
     for (const QCommandLineOption &option : valued)
@@ -262,12 +266,26 @@ CommandLineResult parseLoadgenCommandLine(const QStringList &arguments, LoadgenO
     // Session set-up
     o->newSession = parser.isSet(u"new-session"_s);
     o->openWindow = parser.isSet(u"open"_s);
-    if (parser.isSet(u"policy"_s)) {
-        o->policy = parser.value(u"policy"_s);
-        if (o->policy != u"last_wins" && o->policy != u"first_wins" && o->policy != u"unlimited")
-            return fail(u"--policy must be last_wins, first_wins or unlimited"_s);
+    if (parser.isSet(u"policy"_s) || parser.isSet(u"option-cap"_s)) {
         if (!o->newSession)
-            return fail(u"--policy only applies with --new-session (a session's policy is fixed)"_s);
+            return fail(u"--policy and --option-cap only apply with --new-session (a session's counting rule "
+                        u"is fixed)"_s);
+        // Core's own parser and validation: what the server would accept, nothing else.
+        CountingRule rule;
+        if (parser.isSet(u"policy"_s) &&
+            !CountingRule::parsePolicy(parser.value(u"policy"_s), &rule, &problem))
+            return fail(u"--policy: %1"_s.arg(problem));
+        if (parser.isSet(u"option-cap"_s)) {
+            bool ok = false;
+            rule.optionCap = parser.value(u"option-cap"_s).toInt(&ok);
+            if (!ok)
+                return fail(u"--option-cap must be a whole number"_s);
+        }
+        problem = rule.validate();
+        if (!problem.isEmpty())
+            return fail(u"--policy/--option-cap: %1"_s.arg(problem));
+        o->policy = rule.policyName();
+        o->optionCap = rule.optionCap;
     }
     if (!duration(u"window"_s, 1000, &o->windowMs))
         return CommandLineResult::Error;

@@ -43,7 +43,8 @@ struct LoadgenOptions
     QString chart;
 
     bool newSession = false;
-    QString policy = QStringLiteral("last_wins");
+    QString policy = QStringLiteral("last_wins"); // as the server spells it: "capped:20"
+    int optionCap = 0;
     qint64 windowMs = 0; // 0 = the run's duration plus ten minutes
     bool openWindow = false;
     bool quiet = false;

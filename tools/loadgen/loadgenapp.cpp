@@ -133,6 +133,7 @@ QByteArray sessionJson(const LoadgenOptions &o, const QByteArray &prefix)
                               {u"question"_s, u"votedesk-loadgen rehearsal"_s},
                               {u"window_seconds"_s, (windowMs + 999) / 1000},
                               {u"policy"_s, o.policy},
+                              {u"option_cap"_s, o.optionCap},
                               {u"options"_s, options}};
     return QJsonDocument(session).toJson(QJsonDocument::Compact);
 }
@@ -236,8 +237,11 @@ Verdict verifyAgainstServer(const AdminClient &admin, const RunIdentity &identit
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
             continue;
         }
-        // 2. The log, replayed and matched against the receipts.
-        Verifier verifier(identity, session.optionKeys, ledger);
+        // 2. The log, replayed under the session's rule and matched against the receipts.
+        CountingRule rule;
+        if (!first.rule(&rule, &error))
+            return Verdict::unverifiable(error);
+        Verifier verifier(identity, session.optionKeys, rule, ledger);
         if (!readVoteLog(
                 admin, identity.sessionId,
                 [&verifier](qint64 seq, QByteArrayView voter, QByteArrayView option) {

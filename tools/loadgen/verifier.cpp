@@ -57,6 +57,7 @@ bool ServerResults::fromJson(const QJsonObject &json, ServerResults *out, QStrin
     out->sessionId = json.value(u"session"_s).toInteger();
     out->state = json.value(u"state"_s).toString();
     out->policy = json.value(u"policy"_s).toString();
+    out->optionCap = json.value(u"option_cap"_s).toInt(0);
     out->raw = countsFrom(json.value(u"raw"_s));
     out->exact = countsFrom(json.value(u"exact"_s));
     out->accepted = json.value(u"accepted"_s).toInteger();
@@ -65,6 +66,40 @@ bool ServerResults::fromJson(const QJsonObject &json, ServerResults *out, QStrin
     out->queueDepth = json.value(u"queue_depth"_s).toInteger(-1);
     return true;
 }
+
+bool ServerResults::rule(CountingRule *out, QString *error) const
+{
+    CountingRule parsed;
+    if (!CountingRule::parsePolicy(policy, &parsed)) {
+        if (error)
+            *error = u"the session's policy \"%1\" is unknown to this loadgen"_s.arg(policy);
+        return false;
+    }
+    parsed.optionCap = optionCap;
+    const QString problem = parsed.validate();
+    if (!problem.isEmpty()) {
+        if (error)
+            *error = u"the session's counting rule cannot be replayed: %1"_s.arg(problem);
+        return false;
+    }
+    *out = parsed;
+    return true;
+}
+
+namespace {
+// The session as the replay needs it: the option keys, in the session's order.
+SessionDefinition replaySession(qint64 sessionId, const QStringList &keys, const CountingRule &rule)
+{
+    SessionDefinition session;
+    session.id = sessionId;
+    for (const QString &key : keys)
+        session.options.append(VoteOption{key, key, {}});
+    session.policy = rule.policy;
+    session.voteCap = rule.voteCap;
+    session.optionCap = rule.optionCap;
+    return session;
+}
+} // namespace
 
 Verdict Verdict::unverifiable(const QString &reason)
 {
@@ -116,7 +151,8 @@ QJsonObject Verdict::toJson() const
                        {u"server_exact"_s, toJsonObject(serverExact)}};
 }
 
-Verifier::Verifier(RunIdentity identity, QStringList sessionOptionKeys, const std::vector<SentVote> &ledger)
+Verifier::Verifier(RunIdentity identity, QStringList sessionOptionKeys, CountingRule rule,
+                   const std::vector<SentVote> &ledger)
     : m_identity(std::move(identity))
     , m_sessionKeys(std::move(sessionOptionKeys))
     , m_ledger(ledger)
@@ -127,21 +163,13 @@ Verifier::Verifier(RunIdentity identity, QStringList sessionOptionKeys, const st
         config.unknownOptionKey = m_identity.unknownOptionKey;
         return config;
     }())
-    , m_raw(std::size_t(m_sessionKeys.size()), 0)
-    , m_exactLast(m_raw)
-    , m_exactFirst(m_raw)
+    , m_replay(replaySession(m_identity.sessionId, m_sessionKeys, rule), rule)
 {
     for (const QString &key : m_identity.optionKeys)
         m_ledgerToSession.push_back(int(m_sessionKeys.indexOf(key)));
 
-    std::uint32_t maxVoter = 0;
-    bool anyValid = false;
     for (std::size_t i = 0; i < m_ledger.size(); ++i) {
         const SentVote &sent = m_ledger[i];
-        if (sent.vote.kind == VoteKind::Valid) {
-            maxVoter = std::max(maxVoter, sent.vote.voterIndex);
-            anyValid = true;
-        }
         if (!sent.acked()) {
             if (sent.status == 0 && sent.vote.kind == VoteKind::Valid) {
                 ++m_verdict.unanswered;
@@ -184,10 +212,6 @@ Verifier::Verifier(RunIdentity identity, QStringList sessionOptionKeys, const st
         m_verdict.failures.append(u"%1 malformed votes were answered 2xx instead of being refused"_s.arg(
             m_verdict.invalidAccepted));
     }
-    if (anyValid) {
-        m_runVoterLast.assign(std::size_t(maxVoter) + 1, -1);
-        m_runVoterFirst.assign(std::size_t(maxVoter) + 1, -1);
-    }
 }
 
 void Verifier::example(QStringList &list, const QString &text)
@@ -196,40 +220,13 @@ void Verifier::example(QStringList &list, const QString &text)
         list.append(text);
 }
 
-void Verifier::replay(QByteArrayView voter, int option)
+void Verifier::replay(qint64 seq, QByteArrayView voter, QByteArrayView option)
 {
-    if (option < 0) {
+    // Votes after the close are refused, never stored: every row is a vote on time.
+    if (m_replay.count(ReplayVote{seq, voter, option, 0, false}))
+        ++m_accepted;
+    else
         ++m_unknownOptionRows; // the server does not count these either
-        return;
-    }
-    ++m_raw[std::size_t(option)];
-    ++m_accepted;
-    std::int16_t *first = nullptr;
-    std::int16_t *last = nullptr;
-    std::uint32_t index = 0;
-    if (VoteGenerator::parseValidVoter(voter, m_identity.voterPrefix, &index) &&
-        index < m_runVoterLast.size()) {
-        first = &m_runVoterFirst[index];
-        last = &m_runVoterLast[index];
-    } else {
-        const QByteArray key = voter.toByteArray();
-        auto it = m_otherVoters.find(key);
-        if (it == m_otherVoters.end())
-            it = m_otherVoters.insert(key, {std::int16_t(-1), std::int16_t(-1)});
-        first = &it->first;
-        last = &it->second;
-    }
-    if (*last < 0) {
-        *first = *last = std::int16_t(option);
-        ++m_exactLast[std::size_t(option)];
-        ++m_exactFirst[std::size_t(option)];
-        ++m_uniqueVoters;
-        return;
-    }
-    // last_wins moves the voter's ballot; first_wins keeps it; unlimited is the raw count.
-    --m_exactLast[std::size_t(*last)];
-    ++m_exactLast[std::size_t(option)];
-    *last = std::int16_t(option);
 }
 
 QString Verifier::describeSent(std::uint32_t voterIndex, int option) const
@@ -312,7 +309,7 @@ bool Verifier::addRow(qint64 seq, QByteArrayView voter, QByteArrayView option)
         return false;
     }
     m_lastSeq = seq;
-    replay(voter, int(m_sessionKeys.indexOf(QString::fromUtf8(option))));
+    replay(seq, voter, option);
     if (seq <= m_identity.baselineSeq)
         ++m_verdict.baselineRows;
     else
@@ -367,20 +364,19 @@ Verdict Verifier::finish(const ServerResults &results)
                          m_malformedStoredExamples, m_malformedStored));
     }
 
-    verdict.policy = results.policy;
-    const std::vector<qint64> *exact = nullptr;
-    if (results.policy == u"last_wins")
-        exact = &m_exactLast;
-    else if (results.policy == u"first_wins")
-        exact = &m_exactFirst;
-    else if (results.policy == u"unlimited")
-        exact = &m_raw;
-    if (!exact)
+    CountingRule stated;
+    QString ruleError;
+    if (!results.rule(&stated, &ruleError))
+        return Verdict::unverifiable(ruleError);
+    if (!(stated == m_replay.rule())) {
         return Verdict::unverifiable(
-            u"the session's policy \"%1\" is unknown to this loadgen"_s.arg(results.policy));
+            u"the session's counting rule changed while the log was read (%1, now %2)"_s.arg(
+                m_replay.rule().describe(), stated.describe()));
+    }
+    verdict.policy = stated.describe();
     for (int i = 0; i < m_sessionKeys.size(); ++i) {
-        verdict.expectedRaw.insert(m_sessionKeys[i], m_raw[std::size_t(i)]);
-        verdict.expectedExact.insert(m_sessionKeys[i], (*exact)[std::size_t(i)]);
+        verdict.expectedRaw.insert(m_sessionKeys[i], m_replay.raw()[std::size_t(i)]);
+        verdict.expectedExact.insert(m_sessionKeys[i], m_replay.exact()[std::size_t(i)]);
     }
     verdict.serverRaw = results.raw;
     verdict.serverExact = results.exact;
@@ -390,16 +386,16 @@ Verdict Verifier::finish(const ServerResults &results)
     }
     if (verdict.expectedExact != results.exact) {
         verdict.failures.append(u"exact tally (%1): the server says %2, replaying the log gives %3"_s.arg(
-            results.policy, describeCounts(results.exact), describeCounts(verdict.expectedExact)));
+            verdict.policy, describeCounts(results.exact), describeCounts(verdict.expectedExact)));
     }
     if (results.accepted != m_accepted) {
         verdict.failures.append(
             u"the server counts %1 accepted votes, its log holds %2"_s.arg(results.accepted).arg(m_accepted));
     }
-    if (results.uniqueVoters >= 0 && results.uniqueVoters != m_uniqueVoters) {
+    if (results.uniqueVoters >= 0 && results.uniqueVoters != m_replay.uniqueVoters()) {
         verdict.failures.append(
             u"the server counts %1 distinct voters, its log holds %2"_s.arg(results.uniqueVoters)
-                .arg(m_uniqueVoters));
+                .arg(m_replay.uniqueVoters()));
     }
 
     if (verdict.unanswered > 0) {

@@ -8,6 +8,7 @@
 #include <QMap>
 #include <QStringList>
 
+#include "export/votereplay.h"
 #include "voteledger.h"
 
 // What GET /v1/admin/results said once the server had drained.
@@ -15,7 +16,8 @@ struct ServerResults
 {
     qint64 sessionId = 0;
     QString state;
-    QString policy; // last_wins | first_wins | unlimited
+    QString policy;    // last_wins | first_wins | unlimited | capped:N
+    int optionCap = 0; // "option_cap" (0 = none, also when the server does not say)
     QMap<QString, qint64> raw;
     QMap<QString, qint64> exact;
     qint64 accepted = 0;
@@ -24,6 +26,9 @@ struct ServerResults
     qint64 queueDepth = 0;
 
     static bool fromJson(const QJsonObject &json, ServerResults *out, QString *error);
+    // The session's counting rule (policy and option cap) in core's terms; false with a
+    // message naming the policy when this loadgen does not know it.
+    bool rule(CountingRule *out, QString *error) const;
 };
 
 // The answer of a verification. Verified only when every check ran and found nothing;
@@ -66,14 +71,21 @@ struct Verdict
 };
 
 // Proves, vote by vote, that a run's acknowledged votes are in the server's vote log and
-// that the server's tally is the one its log gives under the session's policy. Pure logic:
-// the caller feeds it the session's log rows in seq order (all of them, baseline included)
-// and then the server's results; it reads nothing itself. Independent of the server's
-// counting code on purpose: an auditor that shares the audited code proves nothing.
+// that the server's tally is the one its log gives under the session's counting rule. Pure
+// logic: the caller feeds it the session's log rows in seq order (all of them, baseline
+// included) and then the server's results; it reads nothing itself.
+//
+// The replay is VoteReplay (core/export, Qt Core only), counting in one pass: the results
+// pack's implementation of the rules, not the one the server counts with (VoterLedger in
+// the ingest pipeline and the certified recount). An auditor that shares the audited code
+// proves nothing, and a third implementation here would be one more to keep in step with
+// every new rule; tst_votereplay holds the two of core to each other.
 class Verifier final
 {
 public:
-    Verifier(RunIdentity identity, QStringList sessionOptionKeys, const std::vector<SentVote> &ledger);
+    // `rule`: the session's, as the server states it before the log is read (ServerResults::rule).
+    Verifier(RunIdentity identity, QStringList sessionOptionKeys, CountingRule rule,
+             const std::vector<SentVote> &ledger);
 
     // Rows of the session's log, strictly in ascending seq. Returns false (and stops
     // accepting) if the order is broken, which makes the verdict Unverifiable.
@@ -81,17 +93,11 @@ public:
     Verdict finish(const ServerResults &results);
 
 private:
-    enum class Policy
-    {
-        LastWins,
-        FirstWins,
-        Unlimited
-    };
     static quint64 pairKey(std::uint32_t voter, int option)
     {
         return (quint64(voter) << 8) | quint64(option + 1);
     }
-    void replay(QByteArrayView voter, int sessionOption);
+    void replay(qint64 seq, QByteArrayView voter, QByteArrayView option);
     void checkRunRow(qint64 seq, QByteArrayView voter, QByteArrayView option);
     void example(QStringList &list, const QString &text);
     QString describeSent(std::uint32_t voterIndex, int option) const;
@@ -107,17 +113,10 @@ private:
     qint64 m_lastSeq = 0;
     bool m_orderBroken = false;
 
-    // Replay of the log under the policy; the policy is only known from the results, so
-    // the counts per policy are all kept and the right one is picked at the end.
-    std::vector<qint64> m_raw;
-    std::vector<qint64> m_exactLast;
-    std::vector<qint64> m_exactFirst;
+    // Replay of the log under the session's rule: one entry per distinct voter.
+    VoteReplay m_replay;
     qint64 m_accepted = 0;
-    qint64 m_uniqueVoters = 0;
     qint64 m_unknownOptionRows = 0;
-    std::vector<std::int16_t> m_runVoterLast; // this run's voters: last option, -1 = none yet
-    std::vector<std::int16_t> m_runVoterFirst;
-    QHash<QByteArray, std::pair<std::int16_t, std::int16_t>> m_otherVoters; // (first, last)
 
     Verdict m_verdict;
     QStringList m_missingExamples;
