@@ -2,6 +2,7 @@
 
 #include <functional>
 
+#include "access/accesscontrol.h"
 #include "engine/publishing.h"
 #include "http/router.h"
 #include "ingest/ingestgate.h"
@@ -49,6 +50,8 @@ struct ApiContext
     std::function<void(qint64 sessionId, const Http::ReplyTicket &ticket)> auditLog;
     // Serve the audience voting page at / and /vote (a setting: off when the show has its own app).
     bool serveAudiencePage = true;
+    // The admin API's gate (loopback or admin token) and the access counters. Null: loopback only.
+    AccessControl *access = nullptr;
 };
 
 // The v1 route table (DESIGN.md §4).

@@ -1,5 +1,6 @@
 #include "session/sessiondefinition.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <QJsonArray>
@@ -157,6 +158,17 @@ bool parseResultsVisibility(const QString &name, ResultsVisibility *visibility)
     return false;
 }
 
+QString voterTokenModeName(VoterTokenMode mode)
+{
+    switch (mode) {
+    case VoterTokenMode::None:
+        return u"none"_s;
+    case VoterTokenMode::Hmac:
+        return u"hmac"_s;
+    }
+    return u"none"_s;
+}
+
 int SessionDefinition::indexOf(QByteArrayView key) const
 {
     for (int i = 0; i < options.size(); ++i) {
@@ -220,6 +232,18 @@ QString SessionDefinition::validate() const
         return u"window length must be between 1 s and 24 h"_s;
     if (lateToleranceMs < 0 || lateToleranceMs > 60'000)
         return u"late tolerance must be between 0 and 60000 ms"_s;
+    if (voterToken == VoterTokenMode::None && !voterTokenSecret.isEmpty())
+        return u"voter_token_secret needs \"voter_token\": \"hmac\""_s;
+    if (voterToken == VoterTokenMode::Hmac && !voterTokenSecret.isEmpty()) {
+        // Unpadded base64url of 16 to 64 bytes: 22 to 86 characters, never 4n + 1.
+        const bool base64url = std::all_of(voterTokenSecret.cbegin(), voterTokenSecret.cend(), [](QChar c) {
+            return (c >= u'A' && c <= u'Z') || (c >= u'a' && c <= u'z') || (c >= u'0' && c <= u'9') ||
+                   c == u'-' || c == u'_';
+        });
+        if (!base64url || voterTokenSecret.size() < 22 || voterTokenSecret.size() > 86 ||
+            voterTokenSecret.size() % 4 == 1)
+            return u"voter_token_secret must be 16 to 64 bytes as unpadded base64url"_s;
+    }
     return rule().validate();
 }
 
@@ -242,6 +266,10 @@ QJsonObject SessionDefinition::toJson() const
                      {u"voter_id"_s, audienceVoterId}};
     if (id != 0)
         json.insert(u"id"_s, id);
+    if (voterToken != VoterTokenMode::None) {
+        json.insert(u"voter_token"_s, voterTokenModeName(voterToken));
+        json.insert(u"voter_token_secret"_s, voterTokenSecret);
+    }
     return json;
 }
 
@@ -333,6 +361,19 @@ bool SessionDefinition::fromJson(const QJsonObject &json, SessionDefinition *out
         if (!voterId.isString())
             return fail(u"voter_id must be browser, query or code"_s);
         def.audienceVoterId = voterId.toString();
+    }
+    const QJsonValue voterToken = json.value(u"voter_token"_s);
+    if (!voterToken.isUndefined()) {
+        if (voterToken == u"hmac"_s)
+            def.voterToken = VoterTokenMode::Hmac;
+        else if (voterToken != u"none"_s)
+            return fail(u"voter_token must be none or hmac"_s);
+    }
+    const QJsonValue secret = json.value(u"voter_token_secret"_s);
+    if (!secret.isUndefined()) {
+        if (!secret.isString())
+            return fail(u"voter_token_secret must be a string"_s);
+        def.voterTokenSecret = secret.toString();
     }
     const QString problem = def.validate();
     if (!problem.isEmpty())
