@@ -2,7 +2,10 @@
 
 #include <cstring>
 
-#include <QCryptographicHash>
+// The SHA-256 block API is deprecated in OpenSSL 3 (see sign()): allowed here, on purpose.
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+
 #include <QRandomGenerator>
 
 #include "access/constanttime.h"
@@ -125,18 +128,22 @@ Mac sign(QByteArrayView secretBytes, QByteArrayView voter)
         innerPad[i] = char(innerPad[i] ^ secretBytes[i]);
         outerPad[i] = char(outerPad[i] ^ secretBytes[i]);
     }
-    // One per thread, reset between uses: no allocation per vote once it exists.
-    thread_local QCryptographicHash hash(QCryptographicHash::Sha256);
-    hash.reset();
-    hash.addData(QByteArrayView(innerPad, kBlock));
-    hash.addData(voter);
+    // OpenSSL's SHA-256 block functions (SHA-NI where the CPU has it). Measured per vote (decode
+    // the secret, sign, compare; bench/accessbench.cpp, a busy 2-core machine): 0.76 us, against
+    // 1.07 us through EVP (a provider context re-init per digest) and 3.3 us with
+    // QCryptographicHash's portable code. Deprecated in OpenSSL 3 in favour of EVP, and still
+    // there; the state lives on the stack, so nothing is allocated or looked up per vote.
     Mac inner;
-    std::memcpy(inner.data(), hash.resultView().data(), inner.size());
-    hash.reset();
-    hash.addData(QByteArrayView(outerPad, kBlock));
-    hash.addData(QByteArrayView(reinterpret_cast<const char *>(inner.data()), qsizetype(inner.size())));
     Mac mac;
-    std::memcpy(mac.data(), hash.resultView().data(), mac.size());
+    SHA256_CTX state;
+    SHA256_Init(&state);
+    SHA256_Update(&state, innerPad, kBlock);
+    SHA256_Update(&state, voter.data(), std::size_t(voter.size()));
+    SHA256_Final(inner.data(), &state);
+    SHA256_Init(&state);
+    SHA256_Update(&state, outerPad, kBlock);
+    SHA256_Update(&state, inner.data(), inner.size());
+    SHA256_Final(mac.data(), &state);
     return mac;
 }
 
