@@ -10,7 +10,9 @@
 
 #include "commandline.h"
 #include "engine/engine.h"
+#include "loopbackrehearsal.h"
 #include "mainwindow.h"
+#include "sessionsmenu.h"
 #include "signalwatcher.h"
 #include "theme.h"
 
@@ -34,6 +36,8 @@ void raiseOpenFileLimit()
 int runEngine(QCoreApplication &app, const CommandLine &commandLine, bool withWindow)
 {
     Engine engine(commandLine.engine);
+    // Rehearsal mode's simulated audience (only a session created as a rehearsal takes it).
+    engine.setRehearsalTraffic(std::make_unique<LoopbackRehearsal>());
     QString error;
     if (!engine.start(&error)) {
         std::fprintf(stderr, "votedesk: %s\n", qPrintable(error));
@@ -66,6 +70,7 @@ int runEngine(QCoreApplication &app, const CommandLine &commandLine, bool withWi
     std::unique_ptr<MainWindow> window;
     if (withWindow) {
         window = std::make_unique<MainWindow>(engine);
+        new SessionsMenu(engine, *window); // owned by the window
         QObject::connect(&engine, &Engine::storageError, window.get(), &MainWindow::showStorageAlert);
         QObject::connect(&engine, &Engine::storageRecovered, window.get(), &MainWindow::clearStorageAlert);
         // The same strip: a canary not stored is the operator's news whatever the cause.

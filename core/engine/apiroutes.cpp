@@ -107,6 +107,45 @@ QString isoTime(qint64 epochMs)
     return QDateTime::fromMSecsSinceEpoch(epochMs, Qt::UTC).toString(Qt::ISODateWithMs);
 }
 
+QByteArray sessionListJson(const QList<SessionSummary> &sessions)
+{
+    QJsonArray list;
+    qint64 current = 0;
+    for (const SessionSummary &summary : sessions) {
+        const SessionRecord &record = summary.record;
+        QJsonObject object = record.definition.toJson();
+        object.insert(u"state"_s, windowStateName(record.window.state));
+        object.insert(u"created_at"_s, isoTime(record.createdAtMs));
+        object.insert(u"opened_at"_s, isoTime(record.window.openedAtMs));
+        object.insert(u"closed_at"_s, isoTime(record.window.closedAtMs));
+        object.insert(u"has_votes"_s, summary.hasVotes);
+        object.insert(u"current"_s, summary.current);
+        object.insert(u"draft"_s, summary.isDraft());
+        list.append(object);
+        if (summary.current)
+            current = record.definition.id;
+    }
+    return QJsonDocument(QJsonObject{{u"current"_s, current}, {u"sessions"_s, list}})
+        .toJson(QJsonDocument::Compact);
+}
+
+QByteArray rehearsalStatusJson(const RehearsalStatus &status)
+{
+    QJsonObject object{{u"running"_s, status.running},
+                       {u"session"_s, status.sessionId},
+                       {u"shape"_s, rehearsalShapeName(status.plan.shape)},
+                       {u"rate"_s, status.plan.ratePerSecond},
+                       {u"duration_seconds"_s, status.plan.durationSeconds},
+                       {u"started_at"_s, isoTime(status.startedAtMs)},
+                       {u"sent"_s, status.sent},
+                       {u"accepted"_s, status.accepted},
+                       {u"refused"_s, status.refused},
+                       {u"failed"_s, status.failed}};
+    if (!status.error.isEmpty())
+        object.insert(u"error"_s, status.error);
+    return QJsonDocument(object).toJson(QJsonDocument::Compact);
+}
+
 QByteArray windowStatusJson(const GateState &gate, qint64 nowMs)
 {
     const VotingWindow window = VotingWindow::resume(gate.window, gate.session.lateToleranceMs, 0);
@@ -336,6 +375,94 @@ Http::Router buildApiRouter(const ApiContext &ctx)
                    ctx.createSession(definition, actorOf(rc), rc.ticket);
                    return std::optional<HttpResponse>();
                });
+
+    router.add(
+        Method::Get, "/v1/admin/sessions", [&ctx](const HttpRequest &request, const RequestContext &rc) {
+            if (auto refused = adminOnly(ctx, request, rc))
+                return refused;
+            if (!ctx.listSessions)
+                return std::optional(HttpResponse::jsonError(503, "storage_unavailable", u"not available"_s));
+            ctx.listSessions(rc.ticket);
+            return std::optional<HttpResponse>();
+        });
+
+    router.add(
+        Method::Post, "/v1/admin/sessions/open",
+        [&ctx](const HttpRequest &request, const RequestContext &rc) {
+            if (auto refused = adminOnly(ctx, request, rc))
+                return refused;
+            if (!request.isMediaType("application/json")) {
+                return std::optional(HttpResponse::jsonError(415, "unsupported_media_type",
+                                                             u"send {\"id\": N} as application/json"_s));
+            }
+            const QJsonDocument doc = QJsonDocument::fromJson(request.body.toByteArray());
+            if (!doc.isObject()) {
+                return std::optional(
+                    HttpResponse::jsonError(400, "invalid_json", u"the body must be a JSON object"_s));
+            }
+            const QJsonValue id = doc.object().value(u"id"_s);
+            const qint64 sessionId = id.isDouble() ? id.toInteger(-1) : -1;
+            if (sessionId < 1 || double(sessionId) != id.toDouble()) {
+                return std::optional(HttpResponse::jsonError(400, "bad_request",
+                                                             u"\"id\" must be a session id (1 or more)"_s));
+            }
+            if (!ctx.openSession)
+                return std::optional(HttpResponse::jsonError(503, "storage_unavailable", u"not available"_s));
+            ctx.openSession(sessionId, actorOf(rc), rc.ticket);
+            return std::optional<HttpResponse>();
+        });
+
+    router.add(
+        Method::Post, "/v1/admin/rehearsal", [&ctx](const HttpRequest &request, const RequestContext &rc) {
+            if (auto refused = adminOnly(ctx, request, rc))
+                return refused;
+            if (!request.isMediaType("application/json")) {
+                return std::optional(HttpResponse::jsonError(415, "unsupported_media_type",
+                                                             u"send the command as application/json"_s));
+            }
+            const QJsonDocument doc = QJsonDocument::fromJson(request.body.toByteArray());
+            if (!doc.isObject())
+                return std::optional(
+                    HttpResponse::jsonError(400, "invalid_json", u"the body must be a JSON object"_s));
+            const QJsonObject object = doc.object();
+            const QString action = object.value(u"action"_s).toString();
+            RehearsalCommand command;
+            command.actor = actorOf(rc);
+            command.start = action == u"start";
+            if (!command.start && action != u"stop") {
+                return std::optional(HttpResponse::jsonError(400, "bad_request",
+                                                             u"\"action\" must be \"start\" or \"stop\""_s));
+            }
+            if (command.start) {
+                const QJsonValue shape = object.value(u"shape"_s);
+                if (!shape.isUndefined() && !parseRehearsalShape(shape.toString(), &command.plan.shape)) {
+                    return std::optional(HttpResponse::jsonError(
+                        400, "bad_request", u"\"shape\" must be steady, ramp or spike"_s));
+                }
+                // Whole numbers only: a fraction or a string is refused, not rounded.
+                auto whole = [&object](const QString &field, int *out) {
+                    const QJsonValue value = object.value(field);
+                    if (value.isUndefined())
+                        return true;
+                    const double number = value.toDouble(-1);
+                    if (!value.isDouble() || number != double(qint64(number)) || number < 0 || number > 1e9)
+                        return false;
+                    *out = int(number);
+                    return true;
+                };
+                if (!whole(u"rate"_s, &command.plan.ratePerSecond) ||
+                    !whole(u"duration_seconds"_s, &command.plan.durationSeconds)) {
+                    return std::optional(HttpResponse::jsonError(
+                        400, "bad_request", u"\"rate\" and \"duration_seconds\" must be whole numbers"_s));
+                }
+                if (const QString problem = command.plan.validate(); !problem.isEmpty())
+                    return std::optional(HttpResponse::jsonError(400, "bad_request", problem));
+            }
+            if (!ctx.rehearsal)
+                return std::optional(HttpResponse::jsonError(503, "not_available", u"not available"_s));
+            ctx.rehearsal(command, rc.ticket);
+            return std::optional<HttpResponse>();
+        });
 
     router.add(Method::Get, "/v1/admin/votes", [&ctx](const HttpRequest &request, const RequestContext &rc) {
         if (auto refused = adminOnly(ctx, request, rc))

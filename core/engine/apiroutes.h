@@ -4,12 +4,14 @@
 
 #include "access/accesscontrol.h"
 #include "engine/publishing.h"
+#include "engine/rehearsal.h"
 #include "http/router.h"
 #include "ingest/ingestgate.h"
 #include "ingest/ingestqueue.h"
 #include "ingest/votehandler.h"
 #include "metrics/metrics.h"
 #include "session/clock.h"
+#include "store/votestore.h"
 #include "tally/tallysnapshot.h"
 
 // An admin action on the current session (POST /v1/admin/window), checked for form by the
@@ -20,6 +22,14 @@ struct AdminAction
     qint64 seconds = 0;   // extend
     bool enabled = false; // auto_publish
     QString actor;        // "admin-api <peer address>", for the audit log
+};
+
+// POST /v1/admin/rehearsal: start (with a plan) or stop the simulated audience.
+struct RehearsalCommand
+{
+    bool start = false;
+    RehearsalPlan plan;
+    QString actor;
 };
 
 // Everything the HTTP API reads, and the entry points for admin actions. The handlers run on
@@ -48,6 +58,12 @@ struct ApiContext
         replay;
     // The audit log of a session, answered through the ticket.
     std::function<void(qint64 sessionId, const Http::ReplyTicket &ticket)> auditLog;
+    // Every stored session (GET /v1/admin/sessions), answered through the ticket.
+    std::function<void(const Http::ReplyTicket &ticket)> listSessions = nullptr;
+    std::function<void(const RehearsalCommand &command, const Http::ReplyTicket &ticket)> rehearsal = nullptr;
+    // Makes a draft current (POST /v1/admin/sessions/open), answered through the ticket.
+    std::function<void(qint64 sessionId, const QString &actor, const Http::ReplyTicket &ticket)> openSession =
+        nullptr;
     // Serve the audience voting page at / and /vote (a setting: off when the show has its own app).
     bool serveAudiencePage = true;
     // The admin API's gate (loopback or admin token) and the access counters. Null: loopback only.
@@ -60,3 +76,9 @@ Http::Router buildApiRouter(const ApiContext &context);
 // JSON shared by the public and admin endpoints.
 QByteArray windowStatusJson(const GateState &gate, qint64 nowMs);
 QString isoTime(qint64 epochMs); // "2026-11-23T20:41:07.000Z", empty for 0
+// GET /v1/admin/sessions: {"current":3,"sessions":[{<definition>,"state","created_at","opened_at",
+// "closed_at","has_votes","current","draft"}, …]}, oldest first.
+QByteArray sessionListJson(const QList<SessionSummary> &sessions);
+// {"running":b,"session":ID,"shape":…,"rate":n,"duration_seconds":n,"started_at":…,"sent":n,
+//  "accepted":n,"refused":n,"failed":n,"error":…}
+QByteArray rehearsalStatusJson(const RehearsalStatus &status);

@@ -5,6 +5,8 @@
 #include <QString>
 
 #include "engine/finalization.h"
+#include "engine/rehearsal.h"
+#include "engine/sessionarchive.h"
 #include "export/publishedresults.h"
 #include "metrics/metricssampler.h"
 #include "session/sessiondefinition.h"
@@ -90,6 +92,42 @@ public:
         return refuse(error);
     }
 
+    // Sessions (a show runs several votes). The answers arrive as signals: the store is on
+    // another thread and the UI never waits for it.
+    // Creates a session from a definition and makes it current (refused while the lines of the
+    // current one are open or closing); sessionChanged() follows.
+    virtual bool createSession(SessionDefinition definition, QString *error)
+    {
+        Q_UNUSED(definition);
+        return refuse(error);
+    }
+    // Asks for every stored session; sessionsListed() answers.
+    virtual void requestSessions() {}
+    // Opens a stored session: a draft (never opened, no votes) becomes current as it is
+    // (sessionChanged); any other is loaded read-only (sessionViewReady). Failures arrive as
+    // sessionActionFailed().
+    virtual bool openSession(qint64 sessionId, QString *error)
+    {
+        Q_UNUSED(sessionId);
+        return refuse(error);
+    }
+    // Deletes a draft that is not current; sessionDeleted() or sessionActionFailed() follows.
+    virtual bool deleteDraft(qint64 sessionId, QString *error)
+    {
+        Q_UNUSED(sessionId);
+        return refuse(error);
+    }
+
+    // Rehearsal mode: simulated audience traffic into a session flagged rehearsal (refused for
+    // any other). rehearsalChanged() fires when a run starts or ends.
+    virtual bool startRehearsal(const RehearsalPlan &plan, QString *error)
+    {
+        Q_UNUSED(plan);
+        return refuse(error);
+    }
+    virtual void stopRehearsal() {}
+    virtual RehearsalStatus rehearsalStatus() const { return {}; }
+
 Q_SIGNALS:
     void sessionChanged();
     void windowChanged();
@@ -99,6 +137,11 @@ Q_SIGNALS:
     void finalizeFailed(const QString &message);
     void auditLogReady(const QList<AuditEntry> &entries);
     void policyReplayReady(const PolicyReplay &replay);
+    void sessionsListed(const QList<SessionSummary> &sessions);
+    void sessionViewReady(const SessionView &view);
+    void sessionDeleted(qint64 sessionId);
+    void sessionActionFailed(const QString &message);
+    void rehearsalChanged();
 
 private:
     static bool refuse(QString *error)

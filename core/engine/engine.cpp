@@ -12,6 +12,7 @@
 #include <QLoggingCategory>
 #include <QNetworkInterface>
 #include <QRandomGenerator>
+#include <QThreadPool>
 
 #include "engine/apiroutes.h"
 #include "engine/canary.h"
@@ -287,6 +288,19 @@ bool Engine::start(QString *error)
     }
     m_api->access = m_access.get();
     m_voteHandler.setAccessControl(m_access.get());
+    m_api->listSessions = [this](const Http::ReplyTicket &ticket) {
+        adminListSessions(ticket);
+    };
+    // Crossing: from an I/O thread to the engine's thread.
+    m_api->rehearsal = [this](const RehearsalCommand &command, const Http::ReplyTicket &ticket) {
+        QMetaObject::invokeMethod(
+            this, [this, command, ticket] { adminRehearsal(command, ticket); }, Qt::QueuedConnection);
+    };
+    m_api->openSession = [this](qint64 sessionId, const QString &actor, const Http::ReplyTicket &ticket) {
+        QMetaObject::invokeMethod(
+            this, [this, sessionId, actor, ticket] { adminOpenSession(sessionId, actor, ticket); },
+            Qt::QueuedConnection);
+    };
     Http::HttpServer::Options serverOptions;
     serverOptions.ioThreads = qMax(1, m_options.ioThreads);
     serverOptions.maxConnections = m_options.maxConnections;
@@ -351,6 +365,10 @@ bool Engine::start(QString *error)
 
 void Engine::stop()
 {
+    // The simulated audience first: it talks to the server that is about to go.
+    stopRehearsal();
+    m_rehearsal.reset(); // joins its thread
+    m_archivePool.waitForDone();
     const bool wasRunning = m_running;
     m_running = false;
     if (m_canary)
@@ -572,19 +590,24 @@ bool Engine::createSession(SessionDefinition definition, QString *error)
     return createSession(std::move(definition), Actor::console(), error);
 }
 
+QString Engine::switchRefusal() const
+{
+    if (m_finalizing)
+        return u"\u201c%1\u201d is being finalized; wait for the certification"_s.arg(m_session.title);
+    if (m_window.state() == WindowState::Open || m_window.state() == WindowState::Closing) {
+        return u"the lines of \"%1\" are %2; close them before switching to another session"_s.arg(
+            m_session.title, windowStateName(m_window.state()));
+    }
+    return {};
+}
+
 bool Engine::createSession(SessionDefinition definition, const QString &actor, QString *error)
 {
     if (!m_running)
         return fail(error, u"votedesk is not running"_s);
     checkDeadline();
-    if (m_finalizing)
-        return fail(error,
-                    u"\u201c%1\u201d is being finalized; wait for the certification"_s.arg(m_session.title));
-    if (m_window.state() == WindowState::Open || m_window.state() == WindowState::Closing) {
-        return fail(error,
-                    u"the lines of \"%1\" are %2; close them before switching to another session"_s.arg(
-                        m_session.title, windowStateName(m_window.state())));
-    }
+    if (const QString refusal = switchRefusal(); !refusal.isEmpty())
+        return fail(error, refusal);
     definition.id = m_maxSessionId + 1;
     // A session with voter tokens gets its secret here, whoever created it (API or console).
     if (definition.voterToken == VoterTokenMode::Hmac && definition.voterTokenSecret.isEmpty())
@@ -593,9 +616,17 @@ bool Engine::createSession(SessionDefinition definition, const QString &actor, Q
     if (!problem.isEmpty())
         return fail(error, problem);
     ++m_maxSessionId;
+    makeCurrent(definition, m_clock.nowMs(), actor);
+    return true;
+}
+
+void Engine::makeCurrent(const SessionDefinition &definition, qint64 createdAtMs, const QString &actor)
+{
+    // Simulated votes are for the session they were started for: none may reach the next one.
+    stopRehearsal();
     m_session = definition;
     m_window = VotingWindow(definition.windowMs, definition.lateToleranceMs);
-    m_createdAtMs = m_clock.nowMs();
+    m_createdAtMs = createdAtMs;
     m_rejects = std::make_shared<RejectCounters>();
     // Nothing of the new session is on air until its visibility allows it.
     m_published.reset();
@@ -603,10 +634,282 @@ bool Engine::createSession(SessionDefinition definition, const QString &actor, Q
     m_publishedBox.publish(nullptr);
     switchSession(currentRecord(), {}, actor);
     armDeadlineTimer();
+    qCInfo(lcEngine) << "session" << m_session.id << m_session.title << "is current";
     Q_EMIT sessionChanged();
     Q_EMIT windowChanged();
     autoPublishTick();
+}
+
+void Engine::requestSessions()
+{
+    if (!m_running)
+        return;
+    // Crossing: listed on the writer thread (in order after every session write), handed
+    // back through a queued call.
+    m_writerQueue.push(
+        m_writer->listSessions([this](bool ok, const QList<SessionSummary> &sessions, const QString &error) {
+            QMetaObject::invokeMethod(
+                this,
+                [this, ok, sessions, error] {
+                    if (ok)
+                        Q_EMIT sessionsListed(sessions);
+                    else
+                        Q_EMIT sessionActionFailed(u"cannot list the sessions: "_s + error);
+                },
+                Qt::QueuedConnection);
+        }));
+}
+
+bool Engine::openSession(qint64 sessionId, QString *error)
+{
+    if (!m_running)
+        return fail(error, u"votedesk is not running"_s);
+    if (sessionId <= 0)
+        return fail(error, u"no session %1"_s.arg(sessionId));
+    // Crossing: the record is read on the writer thread, in order with every earlier write.
+    m_writerQueue.push(m_writer->inspectSession(
+        sessionId, [this](const std::optional<SessionSummary> &summary, const QString &problem) {
+            QMetaObject::invokeMethod(
+                this, [this, summary, problem] { onSessionInspected(summary, problem); },
+                Qt::QueuedConnection);
+        }));
     return true;
+}
+
+void Engine::onSessionInspected(const std::optional<SessionSummary> &summary, const QString &error)
+{
+    if (!m_running)
+        return;
+    if (!summary) {
+        Q_EMIT sessionActionFailed(error.isEmpty() ? u"no such session"_s : error);
+        return;
+    }
+    const SessionDefinition &definition = summary->record.definition;
+    if (summary->isDraft() && definition.id != m_session.id) {
+        // A draft is made current as it is: it has no votes, so the pipeline starts it empty.
+        checkDeadline();
+        if (const QString refusal = switchRefusal(); !refusal.isEmpty()) {
+            Q_EMIT sessionActionFailed(refusal);
+            return;
+        }
+        makeCurrent(definition, summary->record.createdAtMs, Actor::console());
+        return;
+    }
+    // Anything else is looked at, never resumed: a past vote is not reopened. The recount of
+    // its log runs on a pool thread with its own connection (the writer keeps committing).
+    // Crossing: the view comes back through a queued call.
+    const QString path = m_options.databasePath;
+    const qint64 sessionId = definition.id;
+    // stop() waits for the pool, so `this` outlives the task.
+    m_archivePool.start([this, path, sessionId] {
+        SessionView view = SessionArchive::load(path, sessionId);
+        QMetaObject::invokeMethod(
+            this,
+            [this, view] {
+                if (view.ok)
+                    Q_EMIT sessionViewReady(view);
+                else
+                    Q_EMIT sessionActionFailed(
+                        u"cannot read session %1: %2"_s.arg(view.summary.record.definition.id)
+                            .arg(view.error));
+            },
+            Qt::QueuedConnection);
+    });
+}
+
+bool Engine::deleteDraft(qint64 sessionId, QString *error)
+{
+    if (!m_running)
+        return fail(error, u"votedesk is not running"_s);
+    if (sessionId == m_session.id)
+        return fail(error,
+                    u"\u201c%1\u201d is the current session; switch to another one before deleting it"_s.arg(
+                        m_session.title));
+    // The store checks and deletes in one transaction on the writer thread; the outcome comes
+    // back through a queued call.
+    m_writerQueue.push(m_writer->deleteDraft(sessionId, Actor::console(),
+                                             [this, sessionId](bool ok, const QString &problem) {
+                                                 QMetaObject::invokeMethod(
+                                                     this,
+                                                     [this, ok, sessionId, problem] {
+                                                         if (ok)
+                                                             Q_EMIT sessionDeleted(sessionId);
+                                                         else
+                                                             Q_EMIT sessionActionFailed(problem);
+                                                     },
+                                                     Qt::QueuedConnection);
+                                             }));
+    return true;
+}
+
+void Engine::adminOpenSession(qint64 sessionId, const QString &actor, const Http::ReplyTicket &ticket)
+{
+    if (!m_running)
+        return;
+    // Crossing: read on the writer thread, decided back on this one.
+    m_writerQueue.push(m_writer->inspectSession(sessionId, [this, sessionId, actor, ticket](
+                                                               const std::optional<SessionSummary> &summary,
+                                                               const QString &) {
+        QMetaObject::invokeMethod(
+            this,
+            [this, sessionId, actor, ticket, summary] {
+                if (!m_running)
+                    return;
+                if (!summary) {
+                    reply(ticket, 404, errorJson("not_found", u"there is no session %1"_s.arg(sessionId)));
+                    return;
+                }
+                if (!summary->current) {
+                    if (!summary->isDraft()) {
+                        reply(ticket, 409,
+                              errorJson("not_a_draft",
+                                        u"session %1 was opened (%2): a past vote is never reopened; read it "
+                                        u"with GET /v1/admin/audit?session=%1"_s.arg(sessionId)
+                                            .arg(windowStateName(summary->record.window.state))));
+                        return;
+                    }
+                    checkDeadline();
+                    if (const QString refusal = switchRefusal(); !refusal.isEmpty()) {
+                        reply(ticket, 409, errorJson("window_open", refusal));
+                        return;
+                    }
+                    makeCurrent(summary->record.definition, summary->record.createdAtMs, actor);
+                }
+                // Answer once the switch is stored: queued behind the activation.
+                QJsonObject body = m_session.toJson();
+                body.insert(u"state"_s, windowStateName(m_window.state()));
+                const QByteArray json = QJsonDocument(body).toJson(QJsonDocument::Compact);
+                m_writerQueue.push(m_writer->saveSession(
+                    currentRecord(), EventRow{}, [ticket, json](bool ok, const QString &problem) {
+                        Http::sendReply(
+                            ticket, ok ? Http::HttpResponse::json(200, json)
+                                       : Http::HttpResponse::jsonError(503, "storage_unavailable", problem)
+                                             .addHeader("Retry-After", "2"));
+                    }));
+            },
+            Qt::QueuedConnection);
+    }));
+}
+
+void Engine::adminListSessions(const Http::ReplyTicket &ticket)
+{
+    // Crossing: called on an I/O thread; the writer queue is thread-safe and the writer answers
+    // through the ticket from its thread.
+    m_writerQueue.push(m_writer->listSessions(
+        [ticket](bool ok, const QList<SessionSummary> &sessions, const QString &problem) {
+            if (!ok) {
+                Http::sendReply(ticket, Http::HttpResponse::jsonError(503, "storage_unavailable", problem)
+                                            .addHeader("Retry-After", "2"));
+                return;
+            }
+            Http::sendReply(ticket, Http::HttpResponse::json(200, sessionListJson(sessions)));
+        }));
+}
+
+void Engine::setRehearsalTraffic(std::unique_ptr<RehearsalTraffic> traffic)
+{
+    if (m_rehearsal)
+        m_rehearsal->stop();
+    m_rehearsal = std::move(traffic);
+}
+
+bool Engine::startRehearsal(const RehearsalPlan &plan, QString *error)
+{
+    return startRehearsal(plan, Actor::console(), error);
+}
+
+bool Engine::startRehearsal(const RehearsalPlan &plan, const QString &actor, QString *error)
+{
+    if (!m_running)
+        return fail(error, u"votedesk is not running"_s);
+    if (!m_session.rehearsal) {
+        return fail(error, u"\u201c%1\u201d is a live session: simulated traffic is only for sessions "
+                           u"created as a rehearsal"_s.arg(m_session.title));
+    }
+    if (!m_rehearsal)
+        return fail(error, u"this build has no rehearsal traffic"_s);
+    if (m_rehearsal->status().running)
+        return fail(error, u"simulated traffic is already running; stop it first"_s);
+    if (const QString problem = plan.validate(); !problem.isEmpty())
+        return fail(error, problem);
+    RehearsalTarget target;
+    // The real ingest path: the simulated audience connects to our own port like phones do.
+    target.address = m_options.bindAddress;
+    if (target.address == QHostAddress::Any || target.address == QHostAddress::AnyIPv4)
+        target.address = QHostAddress(QHostAddress::LocalHost);
+    else if (target.address == QHostAddress::AnyIPv6)
+        target.address = QHostAddress(QHostAddress::LocalHostIPv6);
+    target.port = port();
+    target.sessionId = m_session.id;
+    for (const VoteOption &option : m_session.options)
+        target.optionKeys.append(option.key);
+    // Crossing: `finished` runs on the traffic's thread; the signal is sent from ours. stop()
+    // joins the traffic before the engine goes, so `this` outlives the call.
+    const bool started = m_rehearsal->start(
+        target, plan,
+        [this] {
+            QMetaObject::invokeMethod(
+                this, [this] { Q_EMIT rehearsalChanged(); }, Qt::QueuedConnection);
+        },
+        error);
+    if (!started)
+        return false;
+    m_writerQueue.push(
+        m_writer->appendEvent(EventRow{0, m_session.id, m_clock.nowMs(), u"rehearsal_started"_s,
+                                       u"simulated traffic: "_s + plan.describe(), actor}));
+    Q_EMIT rehearsalChanged();
+    return true;
+}
+
+void Engine::stopRehearsal()
+{
+    stopRehearsal(Actor::console());
+}
+
+void Engine::stopRehearsal(const QString &actor)
+{
+    if (!m_rehearsal || !m_rehearsal->status().running)
+        return;
+    m_rehearsal->stop();
+    const RehearsalStatus status = m_rehearsal->status();
+    if (m_writer) {
+        m_writerQueue.push(m_writer->appendEvent(
+            EventRow{0, status.sessionId, m_clock.nowMs(), u"rehearsal_stopped"_s,
+                     u"simulated traffic stopped after %1 votes sent"_s.arg(status.sent), actor}));
+    }
+}
+
+void Engine::adminRehearsal(const RehearsalCommand &command, const Http::ReplyTicket &ticket)
+{
+    if (!m_running)
+        return;
+    if (command.start) {
+        if (!m_session.rehearsal) {
+            reply(
+                ticket, 409,
+                errorJson("not_a_rehearsal", u"\u201c%1\u201d is a live session: simulated traffic is only "
+                                             u"for sessions created as a rehearsal"_s.arg(m_session.title)));
+            return;
+        }
+        if (rehearsalStatus().running) {
+            reply(ticket, 409, errorJson("already_running", u"simulated traffic is already running"_s));
+            return;
+        }
+        QString error;
+        if (!startRehearsal(command.plan, command.actor, &error)) {
+            const bool badPlan = !command.plan.validate().isEmpty();
+            reply(ticket, badPlan ? 400 : 503, errorJson(badPlan ? "bad_request" : "not_available", error));
+            return;
+        }
+    } else {
+        stopRehearsal(command.actor);
+    }
+    reply(ticket, 200, rehearsalStatusJson(rehearsalStatus()));
+}
+
+RehearsalStatus Engine::rehearsalStatus() const
+{
+    return m_rehearsal ? m_rehearsal->status() : RehearsalStatus();
 }
 
 void Engine::adminCreateSession(const SessionDefinition &definition, const QString &actor,
@@ -864,6 +1167,7 @@ bool Engine::publish(PublishCause cause, const QString &actor, Refusal *refusal,
     results->window = m_window.record();
     results->publishVersion = m_publishVersion + 1;
     results->publishedAtMs = now;
+    results->rehearsal = m_session.rehearsal;
     putOnAir(results);
 
     // The audit log keeps what people did; auto-publish, which runs every second while votes
@@ -1005,6 +1309,7 @@ bool Engine::finalize(const QString &actor, Refusal *refusal, std::optional<Http
     results.publishVersion = m_publishVersion + 1;
     results.publishedAtMs = now;
     results.final = true;
+    results.rehearsal = m_session.rehearsal;
     inputs->metrics = m_sampler.samples();
     inputs->rejectedByReason = m_rejects->byCode();
     inputs->rejected = m_rejects->total();

@@ -7,12 +7,14 @@
 #include <QElapsedTimer>
 #include <QHostAddress>
 #include <QLockFile>
+#include <QThreadPool>
 #include <QTimer>
 
 #include "access/accesscontrol.h"
 #include "engine/consolebackend.h"
 #include "engine/finalization.h"
 #include "engine/publishing.h"
+#include "engine/rehearsal.h"
 #include "engine/tlsterminator.h"
 #include "ingest/ingestgate.h"
 #include "ingest/ingestqueue.h"
@@ -35,6 +37,7 @@ class WorkerPool;
 class Canary;
 struct ApiContext;
 struct AdminAction;
+struct RehearsalCommand;
 
 // The composition root of core: one object that the console, the headless server and the
 // integration tests all run. It owns the store writer, the ingest queue, the HTTP server and
@@ -111,7 +114,16 @@ public:
 
     // Creates a session from a validated definition and makes it current. Refused while the
     // current session's lines are open or closing, or while it is being finalized.
-    bool createSession(SessionDefinition definition, QString *error);
+    bool createSession(SessionDefinition definition, QString *error) override;
+    void requestSessions() override;
+    bool openSession(qint64 sessionId, QString *error) override;
+    bool deleteDraft(qint64 sessionId, QString *error) override;
+
+    // Rehearsal mode. Without a traffic source (setRehearsalTraffic) starting is refused.
+    void setRehearsalTraffic(std::unique_ptr<RehearsalTraffic> traffic);
+    bool startRehearsal(const RehearsalPlan &plan, QString *error) override;
+    void stopRehearsal() override;
+    RehearsalStatus rehearsalStatus() const override;
 
     // Results. The version of the picture on air (0: nothing published in this session).
     quint64 publishVersion() const { return m_publishVersion; }
@@ -182,6 +194,16 @@ private:
     void adminReplay(const CountingRule &rule, const QString &actor, const Http::ReplyTicket &ticket);
     void reply(const Http::ReplyTicket &ticket, int status, const QByteArray &body);
     bool createSession(SessionDefinition definition, const QString &actor, QString *error);
+    // Why the current session cannot be replaced now (empty: it can).
+    QString switchRefusal() const;
+    // Makes `definition` (already stored or new, with its id) the current session, unopened.
+    void makeCurrent(const SessionDefinition &definition, qint64 createdAtMs, const QString &actor);
+    void onSessionInspected(const std::optional<SessionSummary> &summary, const QString &error);
+    void adminListSessions(const Http::ReplyTicket &ticket);
+    void adminOpenSession(qint64 sessionId, const QString &actor, const Http::ReplyTicket &ticket);
+    void adminRehearsal(const RehearsalCommand &command, const Http::ReplyTicket &ticket);
+    bool startRehearsal(const RehearsalPlan &plan, const QString &actor, QString *error);
+    void stopRehearsal(const QString &actor);
 
     // Whether the session's results may be shown at all now (the visibility rule).
     bool resultsReleased() const;
@@ -252,4 +274,6 @@ private:
     PublishedResultsPtr m_published; // the picture on air (what m_publishedBox serves); null: none
     quint64 m_publishVersion = 0;    // of m_published; restored from the store
     bool m_finalizing = false;       // a certification is with the writer
+    std::unique_ptr<RehearsalTraffic> m_rehearsal; // the simulated audience; engine thread only
+    QThreadPool m_archivePool;                     // read-only loads of past sessions
 };

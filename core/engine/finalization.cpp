@@ -86,6 +86,7 @@ QJsonObject publishedJson(const PublishedResults &results)
         {u"session"_s, results.session.id},
         {u"version"_s, qint64(results.publishVersion)},
         {u"final"_s, results.final},
+        {u"rehearsal"_s, results.rehearsal},
         {u"state"_s, windowStateName(results.window.state)},
         {u"published_at"_s,
          QDateTime::fromMSecsSinceEpoch(results.publishedAtMs, Qt::UTC).toString(Qt::ISODateWithMs)},

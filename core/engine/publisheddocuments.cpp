@@ -47,6 +47,7 @@ QByteArray renderResultsJson(const PublishedResults &results)
                              {u"policy"_s, results.session.policyText()},
                              {u"version"_s, qint64(results.publishVersion)},
                              {u"final"_s, results.final},
+                             {u"rehearsal"_s, results.rehearsal},
                              {u"published_at"_s, isoTimeOf(results.publishedAtMs)},
                              {u"updated_at"_s, isoTimeOf(results.tally.takenAtMs)},
                              {u"total"_s, table.total},

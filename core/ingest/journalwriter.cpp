@@ -349,6 +349,59 @@ WriterCommand JournalWriter::activateSession(SessionRecord record, std::shared_p
             }};
 }
 
+WriterCommand JournalWriter::listSessions(SessionsListed done)
+{
+    return {u"list sessions"_s, [this, done = std::move(done)] {
+                QString error;
+                QList<SessionSummary> sessions;
+                const QList<SessionRecord> records = m_store->loadSessions(&error);
+                const qint64 current = error.isEmpty() ? m_store->currentSessionId(&error) : 0;
+                for (const SessionRecord &record : records) {
+                    if (!error.isEmpty())
+                        break;
+                    const int votes = m_store->hasVotes(record.definition.id, &error);
+                    sessions.append(SessionSummary{record, votes > 0, record.definition.id == current});
+                }
+                done(error.isEmpty(), sessions, error);
+            }};
+}
+
+WriterCommand JournalWriter::inspectSession(qint64 sessionId, SessionInspected done)
+{
+    return {u"inspect session %1"_s.arg(sessionId), [this, sessionId, done = std::move(done)] {
+                QString error;
+                std::optional<SessionSummary> summary;
+                if (std::optional<SessionRecord> record = m_store->loadSession(sessionId, &error)) {
+                    const int votes = m_store->hasVotes(sessionId, &error);
+                    const qint64 current = m_store->currentSessionId(&error);
+                    if (error.isEmpty())
+                        summary = SessionSummary{*record, votes > 0, current == sessionId};
+                }
+                done(summary, error);
+            }};
+}
+
+WriterCommand JournalWriter::deleteDraft(qint64 sessionId, QString actor, Completion done)
+{
+    return {u"delete draft %1"_s.arg(sessionId),
+            [this, sessionId, actor = std::move(actor), done = std::move(done)] {
+                QString error;
+                const std::optional<SessionRecord> record = m_store->loadSession(sessionId, &error);
+                bool ok = m_store->deleteDraftSession(sessionId, &error);
+                if (ok) {
+                    // The line goes to the session on air: that is whose log the crew reads.
+                    ok =
+                        storeEvent(EventRow{0, 0, 0, u"session_deleted"_s,
+                                            u"draft %1 \u201c%2\u201d deleted (never opened, no votes)"_s.arg(
+                                                QString::number(sessionId),
+                                                record ? record->definition.title : QString()),
+                                            actor},
+                                   m_session.id, &error);
+                }
+                done(ok, error);
+            }};
+}
+
 WriterCommand JournalWriter::appendEvent(EventRow event, Completion done)
 {
     return {u"audit %1"_s.arg(event.kind), [this, event = std::move(event), done = std::move(done)] {

@@ -132,6 +132,18 @@ public:
     // `actor` is who created it, for the audit log (empty: the system).
     WriterCommand activateSession(SessionRecord record, std::shared_ptr<RejectCounters> rejects,
                                   Completion done = {}, QString actor = {});
+    // Every stored session with whether it has votes, oldest first, handed to `done` on the
+    // writer thread (in queue order: a session created before the request is in it).
+    using SessionsListed =
+        std::function<void(bool ok, const QList<SessionSummary> &sessions, const QString &error)>;
+    WriterCommand listSessions(SessionsListed done);
+    // One stored session as the list would show it (std::nullopt: no such session, or *error).
+    using SessionInspected =
+        std::function<void(const std::optional<SessionSummary> &session, const QString &error)>;
+    WriterCommand inspectSession(qint64 sessionId, SessionInspected done);
+    // Deletes a draft (VoteStore::deleteDraftSession) and notes it in the current session's
+    // audit log, by `actor`.
+    WriterCommand deleteDraft(qint64 sessionId, QString actor, Completion done);
     // Appends one line to the audit log (atMs 0 means now).
     WriterCommand appendEvent(EventRow event, Completion done = {});
     // A session's audit log, oldest first, handed to `done` on the writer thread.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include <QDir>
 #include <QJsonArray>
 #include <QRegularExpression>
 #include <QSet>
@@ -198,53 +199,69 @@ int SessionDefinition::indexOf(const QString &key) const
     return -1;
 }
 
-QString SessionDefinition::validate() const
+SessionProblem SessionDefinition::check() const
 {
+    auto problem = [](SessionField field, const QString &message, int option = -1) {
+        return SessionProblem{field, option, message};
+    };
     if (audienceVoterId != u"browser" && audienceVoterId != u"query" && audienceVoterId != u"code")
-        return u"voter_id must be browser, query or code"_s;
+        return problem(SessionField::VoterId, u"voter_id must be browser, query or code"_s);
     if (title.trimmed().isEmpty())
-        return u"title is empty"_s;
+        return problem(SessionField::Title, u"title is empty"_s);
     if (title.size() > 200)
-        return u"title is longer than 200 characters"_s;
+        return problem(SessionField::Title, u"title is longer than 200 characters"_s);
     if (question.size() > 1000)
-        return u"question is longer than 1000 characters"_s;
+        return problem(SessionField::Question, u"question is longer than 1000 characters"_s);
     if (options.size() < MinOptions || options.size() > MaxOptions)
-        return u"a session needs %1 to %2 options, not %3"_s.arg(MinOptions)
-            .arg(MaxOptions)
-            .arg(options.size());
+        return problem(SessionField::Options, u"a session needs %1 to %2 options, not %3"_s.arg(MinOptions)
+                                                  .arg(MaxOptions)
+                                                  .arg(options.size()));
     QSet<QString> keys;
     for (int i = 0; i < options.size(); ++i) {
         const VoteOption &option = options[i];
         const QString where = u"option %1"_s.arg(i + 1);
-        if (!isValidKey(option.key))
-            return where % u": key \""_s % option.key % u"\" must be 1-16 characters of A-Z a-z 0-9 _ -"_s;
+        if (!isValidKey(option.key)) {
+            return problem(
+                SessionField::OptionKey,
+                where % u": key \""_s % option.key % u"\" must be 1-16 characters of A-Z a-z 0-9 _ -"_s, i);
+        }
         if (keys.contains(option.key))
-            return where % u": duplicate key \""_s % option.key % u'"';
+            return problem(SessionField::OptionKey, where % u": duplicate key \""_s % option.key % u'"', i);
         keys.insert(option.key);
         if (option.label.trimmed().isEmpty())
-            return where % u": label is empty"_s;
+            return problem(SessionField::OptionLabel, where % u": label is empty"_s, i);
         if (option.label.size() > 200)
-            return where % u": label is longer than 200 characters"_s;
+            return problem(SessionField::OptionLabel, where % u": label is longer than 200 characters"_s, i);
         if (!isValidColour(option.colour))
-            return where % u": colour \""_s % option.colour % u"\" is not #rrggbb"_s;
+            return problem(SessionField::OptionColour,
+                           where % u": colour \""_s % option.colour % u"\" is not #rrggbb"_s, i);
     }
     if (windowMs < 1000 || windowMs > 24LL * 3600 * 1000)
-        return u"window length must be between 1 s and 24 h"_s;
+        return problem(SessionField::WindowLength, u"window length must be between 1 s and 24 h"_s);
     if (lateToleranceMs < 0 || lateToleranceMs > 60'000)
-        return u"late tolerance must be between 0 and 60000 ms"_s;
+        return problem(SessionField::LateTolerance, u"late tolerance must be between 0 and 60000 ms"_s);
+    if (!exportFolder.isEmpty() && (!QDir::isAbsolutePath(exportFolder) || exportFolder.size() > 4096))
+        return problem(
+            SessionField::ExportFolder,
+            u"export folder \"%1\" must be an absolute path (or empty for the console's setting)"_s.arg(
+                exportFolder.left(80)));
     if (voterToken == VoterTokenMode::None && !voterTokenSecret.isEmpty())
-        return u"voter_token_secret needs \"voter_token\": \"hmac\""_s;
+        return problem(SessionField::VoterToken, u"voter_token_secret needs \"voter_token\": \"hmac\""_s);
     if (voterToken == VoterTokenMode::Hmac && !voterTokenSecret.isEmpty()) {
         // Unpadded base64url of 16 to 64 bytes: 22 to 86 characters, never 4n + 1.
-        const bool base64url = std::all_of(voterTokenSecret.cbegin(), voterTokenSecret.cend(), [](QChar c) {
-            return (c >= u'A' && c <= u'Z') || (c >= u'a' && c <= u'z') || (c >= u'0' && c <= u'9') ||
-                   c == u'-' || c == u'_';
+        const bool base64url = std::all_of(voterTokenSecret.cbegin(), voterTokenSecret.cend(), [](QChar ch) {
+            return (ch >= u'A' && ch <= u'Z') || (ch >= u'a' && ch <= u'z') || (ch >= u'0' && ch <= u'9') ||
+                   ch == u'-' || ch == u'_';
         });
         if (!base64url || voterTokenSecret.size() < 22 || voterTokenSecret.size() > 86 ||
             voterTokenSecret.size() % 4 == 1)
-            return u"voter_token_secret must be 16 to 64 bytes as unpadded base64url"_s;
+            return problem(SessionField::VoterToken,
+                           u"voter_token_secret must be 16 to 64 bytes as unpadded base64url"_s);
     }
-    return rule().validate();
+    const QString ruleProblem = rule().validate();
+    if (!ruleProblem.isEmpty())
+        return problem(SessionField::Policy, ruleProblem);
+    return {};
 }
 
 QJsonObject SessionDefinition::toJson() const
@@ -263,7 +280,10 @@ QJsonObject SessionDefinition::toJson() const
                      {u"option_cap"_s, optionCap},
                      {u"visibility"_s, resultsVisibilityName(visibility)},
                      {u"auto_publish"_s, autoPublish},
-                     {u"voter_id"_s, audienceVoterId}};
+                     {u"voter_id"_s, audienceVoterId},
+                     {u"rehearsal"_s, rehearsal}};
+    if (!exportFolder.isEmpty())
+        json.insert(u"export_folder"_s, exportFolder);
     if (id != 0)
         json.insert(u"id"_s, id);
     if (voterToken != VoterTokenMode::None) {
@@ -375,6 +395,14 @@ bool SessionDefinition::fromJson(const QJsonObject &json, SessionDefinition *out
             return fail(u"voter_token_secret must be a string"_s);
         def.voterTokenSecret = secret.toString();
     }
+    const QJsonValue rehearsal = json.value(u"rehearsal"_s);
+    if (!rehearsal.isUndefined() && !rehearsal.isBool())
+        return fail(u"rehearsal must be true or false"_s);
+    def.rehearsal = rehearsal.toBool(false);
+    const QJsonValue exportFolder = json.value(u"export_folder"_s);
+    if (!exportFolder.isUndefined() && !exportFolder.isString())
+        return fail(u"export_folder must be a string (an absolute path)"_s);
+    def.exportFolder = exportFolder.toString().trimmed();
     const QString problem = def.validate();
     if (!problem.isEmpty())
         return fail(problem);

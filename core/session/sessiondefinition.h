@@ -77,6 +77,34 @@ enum class VoterTokenMode
 
 QString voterTokenModeName(VoterTokenMode mode); // "none", "hmac"
 
+// Which part of a definition a validation problem is about, so an editor can point at it.
+enum class SessionField
+{
+    Title = 1,
+    Question,
+    Options, // the number of options
+    OptionKey,
+    OptionLabel,
+    OptionColour,
+    WindowLength,
+    LateTolerance,
+    Policy, // the counting rule: policy, vote cap, option cap
+    VoterId,
+    ExportFolder,
+    VoterToken
+};
+
+// The first problem of a definition: the field, the option it is in (0-based, -1 when the
+// problem is not about one option) and the message for people.
+struct SessionProblem
+{
+    SessionField field = SessionField::Title;
+    int option = -1;
+    QString message; // empty: no problem
+
+    bool isEmpty() const { return message.isEmpty(); }
+};
+
 struct VoteOption
 {
     QString key;    // what clients send: 1-16 chars of [A-Za-z0-9_-]
@@ -114,6 +142,13 @@ struct SessionDefinition
     // (the store) and shown to the operator and the admin API, never to the public endpoints.
     // Empty in a new definition means "generate one" (the engine does, when it stores it).
     QString voterTokenSecret;
+    // A rehearsal: the console can feed it simulated audience traffic, and everything it shows
+    // and exports (banner, published picture, feeds, report) is marked REHEARSAL. A live
+    // session refuses simulated traffic. Fixed when the session is created.
+    bool rehearsal = false;
+    // Where this session's feeds and final files go; empty = the console's export folder
+    // setting. Absolute when set.
+    QString exportFolder;
 
     CountingRule rule() const { return CountingRule(policy, voteCap, optionCap); }
     QString policyText() const { return rule().policyName(); } // "capped:20"
@@ -124,12 +159,16 @@ struct SessionDefinition
     int indexOf(const QString &key) const;
 
     // Empty when valid, else a message naming the problem ("option 3: duplicate key \"B\"").
-    QString validate() const;
+    QString validate() const { return check().message; }
+    // The same check with the field it is about: the one rule set for the API, the store and
+    // the console's editor.
+    SessionProblem check() const;
 
     // JSON form used by the admin API and the store (snake_case keys):
     // {"id":1,"title":…,"question":…,"options":[{"key":…,"label":…,"colour":…}],
     //  "window_seconds":120,"late_tolerance_ms":0,"policy":"last_wins"|"capped:20",
-    //  "option_cap":0,"visibility":"on_publish","auto_publish":false,"voter_id":"browser"}
+    //  "option_cap":0,"visibility":"on_publish","auto_publish":false,"voter_id":"browser",
+    //  "rehearsal":false,"export_folder":"/srv/graphics"} (export_folder only when set)
     // plus "voter_token":"hmac","voter_token_secret":"…" for a session with voter tokens.
     QJsonObject toJson() const;
     // Parses and validates; on failure returns false and sets *error to a message that

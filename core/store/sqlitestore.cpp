@@ -342,7 +342,11 @@ bool SqliteStore::setCurrentSessionId(qint64 sessionId, QString *error)
 
 qint64 SqliteStore::maxSessionId(QString *error)
 {
-    Statement query(m_db, "SELECT COALESCE(MAX(id), 0) FROM sessions");
+    // A deleted draft's id is never handed out again: its audit lines stay in the log under
+    // that id, and must not become another session's.
+    Statement query(
+        m_db, "SELECT MAX((SELECT COALESCE(MAX(id), 0) FROM sessions), "
+              "COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'deleted_session_max'), 0))");
     if (query.step() != SQLITE_ROW) {
         fail(error, u"cannot read session ids"_s);
         return -1;
@@ -469,6 +473,62 @@ qint64 SqliteStore::voteCount(qint64 sessionId, QString *error)
         return -1;
     }
     return sqlite3_column_int64(query.get(), 0);
+}
+
+int SqliteStore::hasVotes(qint64 sessionId, QString *error)
+{
+    Statement query(m_db, "SELECT EXISTS (SELECT 1 FROM votes WHERE session_id = ?)");
+    query.bind(1, sessionId);
+    if (query.step() != SQLITE_ROW) {
+        fail(error, u"cannot read the vote log of session %1"_s.arg(sessionId));
+        return -1;
+    }
+    return sqlite3_column_int(query.get(), 0) != 0 ? 1 : 0;
+}
+
+bool SqliteStore::deleteDraftSession(qint64 sessionId, QString *error)
+{
+    // Checked and deleted in one transaction: nothing can log a vote in between (this
+    // connection is the only writer), and a half-deleted session never exists.
+    if (!exec("BEGIN IMMEDIATE", error))
+        return false;
+    auto refuse = [this, error](const QString &message) {
+        exec("ROLLBACK", nullptr);
+        if (error)
+            *error = message;
+        return false;
+    };
+    QString problem;
+    const std::optional<SessionRecord> record = loadSession(sessionId, &problem);
+    if (!record)
+        return refuse(problem.isEmpty() ? u"there is no session %1"_s.arg(sessionId) : problem);
+    const qint64 current = currentSessionId(&problem);
+    if (!problem.isEmpty())
+        return refuse(problem);
+    if (current == sessionId)
+        return refuse(
+            u"\u201c%1\u201d is the current session; switch to another one before deleting it"_s.arg(
+                record->definition.title));
+    const int votes = hasVotes(sessionId, &problem);
+    if (votes != 0)
+        return refuse(votes < 0 ? problem
+                                : u"\u201c%1\u201d has votes; a session with votes is kept"_s.arg(
+                                      record->definition.title));
+    if (record->window.openedAtMs != 0 ||
+        (record->window.state != WindowState::Draft && record->window.state != WindowState::Ready))
+        return refuse(u"\u201c%1\u201d was opened (%2); only a draft, never opened, can be deleted"_s.arg(
+            record->definition.title, windowStateName(record->window.state)));
+    for (const char *sql : {"DELETE FROM sessions WHERE id = ?", "DELETE FROM counters WHERE session_id = ?",
+                            "DELETE FROM published WHERE session_id = ?",
+                            "INSERT OR REPLACE INTO meta (key, value) VALUES ('deleted_session_max', "
+                            "MAX(?1, COALESCE((SELECT CAST(value AS INTEGER) FROM meta "
+                            "WHERE key = 'deleted_session_max'), 0)))"}) {
+        Statement query(m_db, sql);
+        query.bind(1, sessionId);
+        if (query.step() != SQLITE_DONE)
+            return refuse(u"cannot delete session %1: %2"_s.arg(sessionId).arg(lastError()));
+    }
+    return exec("COMMIT", error) || refuse(u"cannot delete session %1"_s.arg(sessionId));
 }
 
 QMap<QString, qint64> SqliteStore::loadCounters(qint64 sessionId, QString *error)

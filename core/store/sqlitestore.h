@@ -27,6 +27,7 @@ public:
     qint64 currentSessionId(QString *error) override;
     bool setCurrentSessionId(qint64 sessionId, QString *error) override;
     qint64 maxSessionId(QString *error) override;
+    bool deleteDraftSession(qint64 sessionId, QString *error) override;
 
     bool appendVotes(const std::vector<VoteRow> &rows, QString *error) override;
     qint64 maxVoteSeq(QString *error) override;
@@ -35,6 +36,7 @@ public:
     bool forEachVoteAfter(qint64 sessionId, qint64 afterSeq, qint64 limit,
                           const std::function<void(const VoteRow &)> &visit, QString *error) override;
     qint64 voteCount(qint64 sessionId, QString *error) override;
+    int hasVotes(qint64 sessionId, QString *error) override;
 
     QMap<QString, qint64> loadCounters(qint64 sessionId, QString *error) override;
     bool saveCounters(qint64 sessionId, const QMap<QString, qint64> &counters, QString *error) override;

@@ -31,6 +31,21 @@ struct SessionRecord
     qint64 createdAtMs = 0;
 };
 
+// A session as the session list shows it.
+struct SessionSummary
+{
+    SessionRecord record;
+    bool hasVotes = false;
+    bool current = false; // the session the engine runs
+
+    // Never opened and nothing logged: it may still be made current as it is, or deleted.
+    bool isDraft() const
+    {
+        return !hasVotes && record.window.openedAtMs == 0 &&
+               (record.window.state == WindowState::Draft || record.window.state == WindowState::Ready);
+    }
+};
+
 // One line of the operator audit log as stored: append-only (the store refuses to change or
 // delete one), in the order written.
 struct EventRow
@@ -83,6 +98,9 @@ public:
     virtual qint64 currentSessionId(QString *error) = 0;                       // 0 when none
     virtual bool setCurrentSessionId(qint64 sessionId, QString *error) = 0;
     virtual qint64 maxSessionId(QString *error) = 0;
+    // Removes a draft: a session never opened, with no vote logged and not current. Refused
+    // (false, *error naming why) for anything else; the audit log keeps its lines (append-only).
+    virtual bool deleteDraftSession(qint64 sessionId, QString *error) = 0;
 
     // Appends the rows in one transaction (a group commit); all or nothing.
     virtual bool appendVotes(const std::vector<VoteRow> &rows, QString *error) = 0;
@@ -94,6 +112,9 @@ public:
     virtual bool forEachVoteAfter(qint64 sessionId, qint64 afterSeq, qint64 limit,
                                   const std::function<void(const VoteRow &)> &visit, QString *error) = 0;
     virtual qint64 voteCount(qint64 sessionId, QString *error) = 0;
+    // Whether the session logged any vote: 1 or 0, -1 on a read error. One index probe, unlike
+    // voteCount(), so it can be asked for every session of a list.
+    virtual int hasVotes(qint64 sessionId, QString *error) = 0;
 
     virtual QMap<QString, qint64> loadCounters(qint64 sessionId, QString *error) = 0;
     virtual bool saveCounters(qint64 sessionId, const QMap<QString, qint64> &counters, QString *error) = 0;

@@ -106,6 +106,8 @@ private Q_SLOTS:
     void indexOf();
     void demo();
     void audienceVoterIdMode();
+    void rehearsalAndExportFolder();
+    void problemNamesTheField();
 };
 
 void TestSessionDefinition::policyNames()
@@ -646,6 +648,83 @@ void TestSessionDefinition::audienceVoterIdMode()
     QVERIFY2(error.contains(u"voter_id"_s), qPrintable(error));
     json.insert(u"voter_id"_s, 3);
     QVERIFY(!SessionDefinition::fromJson(json, &refused, &error));
+}
+
+void TestSessionDefinition::rehearsalAndExportFolder()
+{
+    SessionDefinition def;
+    QString error;
+    QVERIFY2(SessionDefinition::fromJson(validJson(), &def, &error), qPrintable(error));
+    QVERIFY(!def.rehearsal); // a live session unless said otherwise
+    QVERIFY(def.exportFolder.isEmpty());
+    QCOMPARE(def.toJson().value(u"rehearsal"_s).toBool(true), false);
+    QVERIFY(!def.toJson().contains(u"export_folder"_s));
+
+    QJsonObject json = with(validJson(), u"rehearsal"_s, true);
+    json.insert(u"export_folder"_s, u"/srv/graphics/final"_s);
+    QVERIFY2(SessionDefinition::fromJson(json, &def, &error), qPrintable(error));
+    QVERIFY(def.rehearsal);
+    QCOMPARE(def.exportFolder, u"/srv/graphics/final"_s);
+    SessionDefinition back;
+    QVERIFY(SessionDefinition::fromJson(def.toJson(), &back, &error));
+    QVERIFY(back.rehearsal);
+    QCOMPARE(back.exportFolder, def.exportFolder);
+
+    QVERIFY(!SessionDefinition::fromJson(with(validJson(), u"rehearsal"_s, u"yes"_s), &def, &error));
+    QCOMPARE(error, u"rehearsal must be true or false"_s);
+    QVERIFY(!SessionDefinition::fromJson(with(validJson(), u"export_folder"_s, 3), &def, &error));
+    QVERIFY(error.contains(u"export_folder"_s));
+    QVERIFY(
+        !SessionDefinition::fromJson(with(validJson(), u"export_folder"_s, u"relative/dir"_s), &def, &error));
+    QVERIFY2(error.contains(u"absolute path"_s), qPrintable(error));
+}
+
+void TestSessionDefinition::problemNamesTheField()
+{
+    SessionDefinition def = SessionDefinition::demo();
+    QVERIFY(def.check().isEmpty());
+    QCOMPARE(def.check().message, def.validate());
+
+    SessionDefinition broken = def;
+    broken.title = u"  "_s;
+    QCOMPARE(broken.check().field, SessionField::Title);
+    QCOMPARE(broken.check().option, -1);
+
+    broken = def;
+    broken.options[2].key = u"A"_s;
+    QCOMPARE(broken.check().field, SessionField::OptionKey);
+    QCOMPARE(broken.check().option, 2);
+    QCOMPARE(broken.check().message, broken.validate());
+
+    broken = def;
+    broken.options[1].label.clear();
+    QCOMPARE(broken.check().field, SessionField::OptionLabel);
+    QCOMPARE(broken.check().option, 1);
+
+    broken = def;
+    broken.options[3].colour = u"red"_s;
+    QCOMPARE(broken.check().field, SessionField::OptionColour);
+    QCOMPARE(broken.check().option, 3);
+
+    broken = def;
+    broken.options.resize(1);
+    QCOMPARE(broken.check().field, SessionField::Options);
+
+    broken = def;
+    broken.windowMs = 10;
+    QCOMPARE(broken.check().field, SessionField::WindowLength);
+
+    broken = def;
+    broken.lateToleranceMs = -1;
+    QCOMPARE(broken.check().field, SessionField::LateTolerance);
+
+    broken = def;
+    broken.policy = VotePolicy::Capped;
+    QCOMPARE(broken.check().field, SessionField::Policy);
+
+    broken = def;
+    broken.exportFolder = u"out"_s;
+    QCOMPARE(broken.check().field, SessionField::ExportFolder);
 }
 
 QTEST_APPLESS_MAIN(TestSessionDefinition)

@@ -344,6 +344,45 @@ private Q_SLOTS:
         QVERIFY(!nowhere.open(&error));
         QVERIFY2(error.contains(u"/proc/votedesk-cannot-be-here"_s), qPrintable(error));
     }
+
+    void onlyADraftIsDeletedAndItsIdNeverReturns()
+    {
+        QString error;
+        SqliteStore store(path(), Durability::Normal);
+        QVERIFY2(store.open(&error), qPrintable(error));
+        SessionRecord voted = record(1);
+        voted.window.state = WindowState::Closed;
+        voted.window.openedAtMs = 5000;
+        SessionRecord opened = record(2); // opened, no vote came
+        opened.window.state = WindowState::Closed;
+        opened.window.openedAtMs = 6000;
+        for (const SessionRecord &r : {voted, opened, record(3), record(4)})
+            QVERIFY2(store.saveSession(r, &error), qPrintable(error));
+        QVERIFY(store.setCurrentSessionId(4, &error));
+        const QByteArray voter = "v1";
+        const QByteArray option = "A";
+        QVERIFY(store.appendVotes({VoteRow{1, 1, voter, option, 5500}}, &error));
+        QCOMPARE(store.hasVotes(1, &error), 1);
+        QCOMPARE(store.hasVotes(3, &error), 0);
+
+        QVERIFY(!store.deleteDraftSession(1, &error));
+        QVERIFY2(error.contains(u"has votes"_s), qPrintable(error));
+        QVERIFY(!store.deleteDraftSession(2, &error));
+        QVERIFY2(error.contains(u"was opened"_s), qPrintable(error));
+        QVERIFY(!store.deleteDraftSession(4, &error));
+        QVERIFY2(error.contains(u"current session"_s), qPrintable(error));
+        QVERIFY(!store.deleteDraftSession(9, &error));
+        QCOMPARE(store.loadSessions(&error).size(), 4); // refusals changed nothing
+
+        // The newest session goes: its id must not be handed out again.
+        QVERIFY(store.setCurrentSessionId(3, &error));
+        QVERIFY2(store.deleteDraftSession(4, &error), qPrintable(error));
+        QCOMPARE(store.loadSessions(&error).size(), 3);
+        QVERIFY(!store.loadSession(4, &error));
+        QCOMPARE(store.maxSessionId(&error), 4);
+        QVERIFY(store.saveSession(record(5), &error));
+        QCOMPARE(store.maxSessionId(&error), 5);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestSqliteStore)

@@ -532,7 +532,9 @@ RunSummary LoadRunner::run(std::vector<SentVote> &ledger)
     for (;;) {
         const qint64 nowNs = monotonicNs();
         const qint64 elapsedMs = (nowNs - m_startNs) / kMsNs;
-        if (g_stopRequested.load(std::memory_order_relaxed) && !m_scheduleOver) {
+        const bool stopRequested = g_stopRequested.load(std::memory_order_relaxed) ||
+                                   (m_config.stop && m_config.stop->load(std::memory_order_relaxed));
+        if (stopRequested && !m_scheduleOver) {
             // Ctrl+C: the schedule ends here; what is in flight is still answered.
             durationMs = std::min(durationMs, elapsedMs);
             total = m_shape.dueBy(durationMs);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -42,6 +43,9 @@ public:
         qint64 retryAfterCapMs = 30'000;
         qint64 timeoutMs = 10'000;
         qint64 drainTimeoutMs = 30'000;
+        // This run's own stop request (the console's rehearsal), besides requestStop(): the
+        // schedule ends where it is and the run drains. Must outlive run().
+        const std::atomic<bool> *stop = nullptr;
     };
 
     LoadRunner(Config config, LoadShape shape, VoteGenerator &generator);
