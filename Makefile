@@ -14,7 +14,7 @@ PACKAGES := build-essential cmake ninja-build pkg-config \
             chromium nodejs zbar-tools clang-14 libclang-rt-14-dev libssl-dev openssl
 
 # Benchmarks only (make bench).
-BENCH_PACKAGES := wrk nginx-light python3-locust nghttp2-client sqlite3 curl util-linux
+BENCH_PACKAGES := wrk nginx-light python3-locust nghttp2-client sqlite3 curl util-linux imagemagick
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -121,6 +121,7 @@ bench: bench-deps build
 	bench/locust.sh
 	bench/loadgen.sh
 	bench/soak.sh
+	bench/ui-frames.sh
 	bench/faults.sh
 	$(MAKE) --no-print-directory fuzz-long
 

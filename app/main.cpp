@@ -114,9 +114,16 @@ int main(int argc, char *argv[])
         return runEngine(app, commandLine, false);
     }
 
+    // The type size (Settings, "Type size") scales the whole console, charts included, as Qt's
+    // own scale factor: it must be set before the application exists. QT_SCALE_FACTOR given in
+    // the environment wins, as it does for every Qt program.
+    const ConsoleSettings saved = savedSettings();
+    if (!qEnvironmentVariableIsSet("QT_SCALE_FACTOR") && saved.themeScale != 1.0)
+        qputenv("QT_SCALE_FACTOR", QByteArray::number(saved.themeScale, 'g', 3));
+
     QApplication app(argc, argv);
     CommandLine::Outcome outcome;
-    const CommandLine commandLine = CommandLine::parse(app.arguments(), savedSettings(), &outcome);
+    const CommandLine commandLine = CommandLine::parse(app.arguments(), saved, &outcome);
     if (outcome != CommandLine::Outcome::Run)
         return outcome == CommandLine::Outcome::ExitOk ? 0 : 2;
     applyConsoleTheme(app);

@@ -1,5 +1,7 @@
 #include "countdownwidget.h"
 
+#include <algorithm>
+
 #include <QDateTime>
 #include <QFontDatabase>
 #include <QLabel>
@@ -13,6 +15,12 @@ namespace {
 // Below this the countdown shows tenths: the last seconds are when a presenter counts down
 // on air and the operator needs to see the clock move.
 constexpr qint64 TenthsBelowMs = 10'000;
+// 72 pt digits are about 2 cm tall on a 24" full-HD monitor: readable from across the gallery
+// (3 m; the usual legibility rule is 1 cm per 2-2.5 m). Larger would not fit a 1280 x 800
+// console beside the results.
+constexpr int DigitsPointSize = 72;
+// "00:00.0": the longest text of any window under ten hours.
+constexpr qsizetype DigitsReferenceLength = 7;
 
 QString wallClock(qint64 msSinceEpoch)
 {
@@ -42,10 +50,7 @@ CountdownWidget::CountdownWidget(QWidget *parent)
     m_digitsLabel->setAlignment(Qt::AlignCenter);
     // A fixed-pitch face keeps every digit the same width, so the clock does not jitter
     // sideways ten times a second.
-    QFont digitsFont = QFontDatabase::systemFont(QFontDatabase::FixedFont);
-    digitsFont.setPointSize(80);
-    digitsFont.setBold(true);
-    m_digitsLabel->setFont(digitsFont);
+    applyDigitsFont(DigitsReferenceLength);
 
     m_detailLabel = new QLabel(this);
     m_detailLabel->setObjectName(u"countdownDetailLabel"_s);
@@ -54,12 +59,26 @@ CountdownWidget::CountdownWidget(QWidget *parent)
     detailFont.setPointSize(16);
     m_detailLabel->setFont(detailFont);
 
+    m_estimateLabel = new QLabel(this);
+    m_estimateLabel->setObjectName(u"closingEstimateLabel"_s);
+    m_estimateLabel->setAlignment(Qt::AlignCenter);
+    QFont estimateFont = m_detailLabel->font();
+    estimateFont.setBold(true);
+    m_estimateLabel->setFont(estimateFont);
+    // Its line is always there, empty or not: the buttons below must not move when the lines
+    // start closing, just as the operator reaches for them.
+    m_estimateLabel->setMinimumHeight(QFontMetrics(estimateFont).height());
+    QPalette estimatePalette = m_estimateLabel->palette();
+    estimatePalette.setColor(QPalette::WindowText, stateColour(WindowState::Closing));
+    m_estimateLabel->setPalette(estimatePalette);
+
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(4);
     layout->addWidget(m_stateLabel);
     layout->addWidget(m_digitsLabel);
     layout->addWidget(m_detailLabel);
+    layout->addWidget(m_estimateLabel);
 
     setStatus(WindowStatus{});
 }
@@ -86,7 +105,8 @@ void CountdownWidget::setStatus(const WindowStatus &status)
         break;
     case WindowState::Closing:
         digits = formatRemaining(0, false);
-        detail = tr("closed at %1 · counting queued votes").arg(wallClock(status.closedAtMs));
+        // The estimate line below says how long the queued votes take.
+        detail = tr("closed at %1").arg(wallClock(status.closedAtMs));
         break;
     case WindowState::Closed:
         digits = formatRemaining(0, false);
@@ -99,8 +119,10 @@ void CountdownWidget::setStatus(const WindowStatus &status)
     }
 
     // QLabel relayouts on every setText; skip it when nothing changed (most ticks when closed).
-    if (m_digitsLabel->text() != digits)
+    if (m_digitsLabel->text() != digits) {
+        applyDigitsFont(digits.size());
         m_digitsLabel->setText(digits);
+    }
     if (m_detailLabel->text() != detail)
         m_detailLabel->setText(detail);
     if (status.state != m_shownState) {
@@ -127,6 +149,17 @@ QString CountdownWidget::stateText() const
 QString CountdownWidget::detailText() const
 {
     return m_detailLabel->text();
+}
+
+void CountdownWidget::setClosingEstimate(const QString &text)
+{
+    if (m_estimateLabel->text() != text)
+        m_estimateLabel->setText(text);
+}
+
+QString CountdownWidget::closingEstimateText() const
+{
+    return m_estimateLabel->text();
 }
 
 QString CountdownWidget::formatRemaining(qint64 remainingMs, bool withTenths)
@@ -185,4 +218,22 @@ void CountdownWidget::applyDigitsColour(bool finalSeconds)
     QPalette palette = m_digitsLabel->palette();
     palette.setColor(QPalette::WindowText, QColor(0xff, 0x5a, 0x4f));
     m_digitsLabel->setPalette(palette);
+}
+
+void CountdownWidget::applyDigitsFont(qsizetype characters)
+{
+    // Full size up to "00:00.0" (the last ten seconds), so the clock never changes size in a
+    // show; only a window of ten hours or more gets smaller digits to stay on screen.
+    const qsizetype sizedFor = std::max(characters, DigitsReferenceLength);
+    const auto pointSize = int(DigitsPointSize * DigitsReferenceLength / sizedFor);
+    if (pointSize == m_digitsPointSize)
+        return;
+    m_digitsPointSize = pointSize;
+    QFont font = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    font.setPointSize(pointSize);
+    font.setBold(true);
+    m_digitsLabel->setFont(font);
+    // As wide as the widest clock from the start, so the tenths of the last ten seconds do
+    // not widen the column (and move everything beside it) at the most watched moment.
+    m_digitsLabel->setMinimumWidth(QFontMetrics(font).horizontalAdvance(QString(sizedFor, u'0')) + 8);
 }

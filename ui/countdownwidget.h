@@ -17,10 +17,14 @@ public:
     explicit CountdownWidget(QWidget *parent = nullptr);
 
     void setStatus(const WindowStatus &status);
+    // The line under the close time while closing ("exact result in ~3 s"); empty hides it
+    // but keeps its room, so nothing moves when it comes and goes.
+    void setClosingEstimate(const QString &text);
 
     QString countdownText() const;
     QString stateText() const;
     QString detailText() const;
+    QString closingEstimateText() const;
 
     // mm:ss, or h:mm:ss from one hour up; withTenths adds ".t" (used in the last 10 s).
     // Rounds up, so the display reaches 00:00 exactly at the close instant and never shows
@@ -32,10 +36,13 @@ public:
 private:
     void applyStateColour(WindowState state);
     void applyDigitsColour(bool finalSeconds);
+    void applyDigitsFont(qsizetype characters);
 
     QLabel *m_stateLabel = nullptr;
     QLabel *m_digitsLabel = nullptr;
     QLabel *m_detailLabel = nullptr;
+    QLabel *m_estimateLabel = nullptr;
     WindowState m_shownState = {};
     bool m_finalSeconds = false;
+    int m_digitsPointSize = 0;
 };

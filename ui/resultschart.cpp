@@ -88,7 +88,7 @@ ResultsChart::ResultsChart(QWidget *parent)
     auto *kindGroup = new QButtonGroup(this);
     for (QToolButton *button : {m_exactButton, m_rawButton}) {
         button->setCheckable(true);
-        button->setMinimumSize(88, 32);
+        button->setMinimumSize(80, 32);
         button->setFont(totalFont);
         kindGroup->addButton(button);
     }

@@ -90,8 +90,8 @@ SettingsDialog::SettingsDialog(const ConsoleSettings &settings, QWidget *parent)
     m_themeScale->setSuffix(u"\u00d7"_s);
     form->addRow(tr("Type size"), m_themeScale);
 
-    auto *note =
-        new QLabel(tr("Network and ingest settings take effect the next time votedesk starts."), this);
+    auto *note = new QLabel(
+        tr("Network, ingest and type size settings take effect the next time votedesk starts."), this);
     note->setWordWrap(true);
     note->setForegroundRole(QPalette::PlaceholderText);
     m_problem = new QLabel(this);

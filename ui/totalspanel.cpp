@@ -2,6 +2,7 @@
 
 #include <QGridLayout>
 #include <QLabel>
+#include <QVBoxLayout>
 
 #include "numberformat.h"
 
@@ -31,17 +32,26 @@ TotalsPanel::TotalsPanel(QWidget *parent)
     };
 
     QFont captionFont = font();
-    captionFont.setPointSize(11);
+    captionFont.setPointSize(10);
     captionFont.setCapitalization(QFont::AllUppercase);
-    QFont valueFont = font();
-    valueFont.setPointSize(28);
-    valueFont.setBold(true);
+    // The audience and flow figures large, two to a row: room for "12,345,678" each. The
+    // trouble figures (rejected, late, queue) smaller, three to a row: usually small numbers,
+    // and the table beside the results says more about them.
+    QFont largeFont = font();
+    largeFont.setPointSize(24);
+    largeFont.setBold(true);
+    QFont smallFont = largeFont;
+    smallFont.setPointSize(18);
 
-    auto *layout = new QGridLayout(this);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->setHorizontalSpacing(24);
-    layout->setVerticalSpacing(2);
-    // The audience figures on top, the trouble figures (rejected, late, queue) below them.
+    // Two grids rather than one with spans: each column of each grid is exactly as wide as
+    // its widest figure needs.
+    auto *large = new QGridLayout;
+    auto *small = new QGridLayout;
+    for (QGridLayout *grid : {large, small}) {
+        grid->setContentsMargins(0, 0, 0, 0);
+        grid->setHorizontalSpacing(16);
+        grid->setVerticalSpacing(0);
+    }
     for (int i = 0; i < FieldCount; ++i) {
         const Caption &caption = captions[i];
         auto *captionLabel = new QLabel(caption.text, this);
@@ -49,21 +59,33 @@ TotalsPanel::TotalsPanel(QWidget *parent)
         captionLabel->setForegroundRole(QPalette::PlaceholderText);
         auto *valueLabel = new QLabel(formatCount(0), this);
         valueLabel->setObjectName(caption.objectName);
-        valueLabel->setFont(valueFont);
         valueLabel->setToolTip(caption.toolTip);
         captionLabel->setToolTip(caption.toolTip);
         m_values[static_cast<size_t>(caption.field)] = valueLabel;
 
-        // Audience figures, trouble figures, flow figures: three rows of up to three.
-        static constexpr int rows[FieldCount] = {0, 0, 3, 3, 3, 6, 6};
+        // Large: audience (row 0) and flow (row 2), two to a row. Small: the trouble figures.
+        static constexpr int rows[FieldCount] = {0, 0, 0, 0, 0, 3, 3};
         static constexpr int columns[FieldCount] = {0, 1, 0, 1, 2, 0, 1};
-        const int row = rows[i];
-        const int column = columns[i];
-        layout->addWidget(captionLabel, row, column);
-        layout->addWidget(valueLabel, row + 1, column);
+        const bool isLarge = (caption.field == Field::Accepted || caption.field == Field::UniqueVoters ||
+                              caption.field == Field::VotesPerSecond || caption.field == Field::LatencyP99);
+        valueLabel->setFont(isLarge ? largeFont : smallFont);
+        // Room reserved for the largest figure of a big show from the start (eight digits
+        // large, seven small), so the column never widens mid-show and nothing is cut.
+        // (+4: digits differ in width by a pixel in some faces.)
+        valueLabel->setMinimumWidth(QFontMetrics(valueLabel->font())
+                                        .horizontalAdvance(formatCount(isLarge ? 88'888'888 : 8'888'888)) +
+                                    4);
+        QGridLayout *grid = isLarge ? large : small;
+        grid->addWidget(captionLabel, rows[i], columns[i]);
+        grid->addWidget(valueLabel, rows[i] + 1, columns[i]);
     }
-    layout->setRowMinimumHeight(2, 12);
-    layout->setRowMinimumHeight(5, 12);
+    large->setRowMinimumHeight(2, 6);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(8);
+    layout->addLayout(large);
+    layout->addLayout(small);
     setRates({});
 }
 

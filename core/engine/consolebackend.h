@@ -4,6 +4,7 @@
 #include <QObject>
 #include <QString>
 
+#include "engine/consoleevent.h"
 #include "engine/finalization.h"
 #include "engine/rehearsal.h"
 #include "engine/sessionarchive.h"
@@ -53,11 +54,27 @@ public:
     virtual TallySnapshotPtr tally() const = 0; // never null
     virtual SessionCounters counters() const = 0;
     virtual QString ingestUrl() const = 0; // e.g. http://127.0.0.1:8080/v1/votes
+    // The built-in audience page (http://host:port/vote); empty when it is not served.
+    virtual QString audienceUrl() const { return {}; }
+    // The event log of this run newer than `seq` (0: all kept), oldest first: operator actions
+    // and alerts, each also stored with the session. Polled with the other getters.
+    virtual QList<ConsoleEvent> eventsSince(qint64 seq) const
+    {
+        Q_UNUSED(seq);
+        return {};
+    }
     // The last ten minutes of per-second pipeline figures (throughput, queue, latency), oldest
     // first, for the console's graphs. Empty where there is no pipeline (a fake in tests).
     virtual QList<SecondSample> metricsSeries() const { return {}; }
     // The newest of them (atMs == 0 when there is none yet).
     virtual SecondSample latestMetrics() const { return {}; }
+    // Votes the pipeline holds before new ones get 503 overloaded; 0 = unknown (no line drawn).
+    virtual qint64 queueCapacity() const { return 0; }
+    // Bytes the store occupies on disk (database + write-ahead log); -1 = unknown.
+    virtual qint64 storeSizeBytes() const { return -1; }
+    // Milliseconds since the engine started, on the same monotonic clock as SecondSample::atMs,
+    // so the console can place the series on the wall clock; 0 = not running.
+    virtual qint64 uptimeMs() const { return 0; }
 
     // Window control. Each returns false and sets *error to a message for the operator when
     // the state does not allow it.

@@ -59,7 +59,10 @@ Engine::Engine(Options options, const Clock &clock, QObject *parent)
     // Wireshark I/O graph style: one bucket per second, produced here, read in one go.
     m_samplerTimer.setInterval(1000);
     m_samplerTimer.setTimerType(Qt::PreciseTimer);
-    connect(&m_samplerTimer, &QTimer::timeout, this, [this] { m_sampler.sample(m_uptime.elapsed() + 1); });
+    connect(&m_samplerTimer, &QTimer::timeout, this, [this] {
+        m_sampler.sample(m_uptime.elapsed() + 1);
+        checkAlerts();
+    });
     // The graphics poll at about a second too: publishing more often would only churn files.
     m_publishTimer.setInterval(1000);
     connect(&m_publishTimer, &QTimer::timeout, this, &Engine::autoPublishTick);
@@ -126,11 +129,25 @@ bool Engine::start(QString *error)
     // Crossing: the writer thread reports storage errors through a queued call.
     m_writer->setStorageErrorHandler([this](const QString &message) {
         QMetaObject::invokeMethod(
-            this, [this, message] { Q_EMIT storageError(message); }, Qt::QueuedConnection);
+            this,
+            [this, message] {
+                // Logged here too; stored only if the store takes this one line (it usually
+                // does not: that is the fault). The recovery line below names it again.
+                m_lastStorageError = message;
+                raiseAlert(u"storage_error"_s, message);
+                Q_EMIT storageError(message);
+            },
+            Qt::QueuedConnection);
     });
     m_writer->setStorageRecoveredHandler([this] {
         QMetaObject::invokeMethod(
-            this, [this] { Q_EMIT storageRecovered(); }, Qt::QueuedConnection);
+            this,
+            [this] {
+                raiseAlert(u"storage_recovered"_s,
+                           u"the store takes writes again after: %1"_s.arg(m_lastStorageError));
+                Q_EMIT storageRecovered();
+            },
+            Qt::QueuedConnection);
     });
     JournalWriter::LoadResult loaded = m_writer->start();
     if (!loaded.ok) {
@@ -186,8 +203,15 @@ bool Engine::start(QString *error)
         if (any || bound.isLoopback()) {
             m_canary = std::make_unique<Canary>(
                 Canary::Config{m_options.canaryIntervalMs, m_options.canaryDeadlineMs}, m_metrics);
-            connect(m_canary.get(), &Canary::missing, this, &Engine::canaryMissing);
-            connect(m_canary.get(), &Canary::recovered, this, &Engine::canaryRecovered);
+            // Same thread: into the event log (the console's alert list) and out as signals.
+            connect(m_canary.get(), &Canary::missing, this, [this](const QString &message) {
+                raiseAlert(u"canary_missing"_s, message);
+                Q_EMIT canaryMissing(message);
+            });
+            connect(m_canary.get(), &Canary::recovered, this, [this] {
+                raiseAlert(u"canary_recovered"_s, u"the canary vote is stored again"_s);
+                Q_EMIT canaryRecovered();
+            });
             m_canaryTarget = bound == QHostAddress::AnyIPv6 || bound == QHostAddress::LocalHostIPv6
                                  ? QHostAddress(QHostAddress::LocalHostIPv6)
                                  : (bound.isLoopback() ? bound : QHostAddress(QHostAddress::LocalHost));
@@ -321,6 +345,14 @@ bool Engine::start(QString *error)
     });
     QString listenError;
     if (!m_server->listen(m_options.bindAddress, m_options.port, &listenError)) {
+        // Into the session's log before the writer stops (it commits what is queued): the
+        // crew finds why the show did not start next to what it did.
+        m_writerQueue.push(m_writer->appendEvent(
+            EventRow{0, m_session.id, m_clock.nowMs(), u"port_in_use"_s,
+                     u"cannot listen on %1 port %2: %3"_s.arg(m_options.bindAddress.toString())
+                         .arg(m_options.port)
+                         .arg(listenError),
+                     Actor::system()}));
         m_server.reset();
         m_pool->stop();
         m_writer->stop();
@@ -456,9 +488,9 @@ void Engine::windowChangedTo(const QString &eventKind, const QString &detail, co
                                      .addHeader("Retry-After", "2"));
         };
     }
-    m_writerQueue.push(m_writer->saveSession(
-        currentRecord(), EventRow{0, m_session.id, m_clock.nowMs(), eventKind, detail, actor},
-        std::move(done)));
+    const EventRow event{0, m_session.id, m_clock.nowMs(), eventKind, detail, actor};
+    noteEvent(event);
+    m_writerQueue.push(m_writer->saveSession(currentRecord(), event, std::move(done)));
     publishGate();
     if (m_window.state() == WindowState::Closing) {
         // Every vote admitted before the close is ahead of this barrier in its shard.
@@ -971,6 +1003,28 @@ SecondSample Engine::latestMetrics() const
     return m_sampler.latest();
 }
 
+qint64 Engine::storeSizeBytes() const
+{
+    if (m_storeSizeAge.isValid() && m_storeSizeAge.elapsed() < 1000)
+        return m_storeSizeBytes;
+    m_storeSizeAge.start();
+    const QFileInfo database(m_options.databasePath);
+    if (!database.exists()) {
+        m_storeSizeBytes = -1;
+        return m_storeSizeBytes;
+    }
+    // The WAL holds every commit since the last checkpoint: under load it is most of what
+    // grows, so leaving it out would show a store that stands still while the disk fills.
+    const QFileInfo wal(m_options.databasePath + u"-wal"_s);
+    m_storeSizeBytes = database.size() + (wal.exists() ? wal.size() : 0);
+    return m_storeSizeBytes;
+}
+
+qint64 Engine::uptimeMs() const
+{
+    return m_running && m_uptime.isValid() ? m_uptime.elapsed() : 0;
+}
+
 int Engine::activeWorkers() const
 {
     return m_pool ? m_pool->activeWorkers() : 0;
@@ -1196,6 +1250,8 @@ bool Engine::publish(PublishCause cause, const QString &actor, Refusal *refusal,
                                              .addHeader("Retry-After", "2"));
         };
     }
+    if (!event.kind.isEmpty())
+        noteEvent(event);
     m_writerQueue.push(m_writer->savePublished(toPublishedRecord(*results), event, std::move(done)));
     return true;
 }
@@ -1253,11 +1309,10 @@ bool Engine::setAutoPublish(bool on, const QString &actor, QString *error,
     const QString detail = on ? u"the results on air follow the tally once visibility %1 allows"_s.arg(
                                     resultsVisibilityName(m_session.visibility))
                               : u"only the operator's publish changes the results on air"_s;
-    m_writerQueue.push(
-        m_writer->saveSession(currentRecord(),
-                              EventRow{0, m_session.id, m_clock.nowMs(),
-                                       on ? u"auto_publish_on"_s : u"auto_publish_off"_s, detail, actor},
-                              std::move(done)));
+    const EventRow event{
+        0, m_session.id, m_clock.nowMs(), on ? u"auto_publish_on"_s : u"auto_publish_off"_s, detail, actor};
+    noteEvent(event);
+    m_writerQueue.push(m_writer->saveSession(currentRecord(), event, std::move(done)));
     autoPublishTick();
     return true;
 }
@@ -1388,6 +1443,10 @@ void Engine::onCertified(const JournalWriter::CertifyOutcome &outcome,
         publishGate();
         putOnAir(std::make_shared<const PublishedResults>(inputs->results));
         qCInfo(lcEngine) << "session" << m_session.id << "is final";
+        if (!inputs->audit.isEmpty())
+            noteEvent(EventRow{0, m_session.id, inputs->audit.constLast().atMs,
+                               inputs->audit.constLast().kind, inputs->audit.constLast().detail,
+                               inputs->audit.constLast().actor});
         Q_EMIT windowChanged();
         Q_EMIT finalized(*inputs);
         if (ticket)
@@ -1425,8 +1484,9 @@ void Engine::onCertified(const JournalWriter::CertifyOutcome &outcome,
         break;
     }
     qCWarning(lcEngine).noquote() << "finalization refused:" << message;
-    m_writerQueue.push(m_writer->appendEvent(
-        EventRow{0, m_session.id, m_clock.nowMs(), u"finalize_refused"_s, message, actor}));
+    const EventRow refusedEvent{0, m_session.id, m_clock.nowMs(), u"finalize_refused"_s, message, actor};
+    noteEvent(refusedEvent);
+    m_writerQueue.push(m_writer->appendEvent(refusedEvent));
     Q_EMIT finalizeFailed(message);
     if (ticket) {
         body.insert(u"error"_s, QString::fromLatin1(code));
@@ -1474,13 +1534,18 @@ bool Engine::replayPolicy(const CountingRule &rule, const QString &actor, Replay
                     const qsizetype differing = std::count_if(
                         replay.differences.cbegin(), replay.differences.cend(),
                         [](const TallyDifference &d) { return d.field == TallyDifference::Field::Exact; });
-                    m_writerQueue.push(m_writer->appendEvent(EventRow{
-                        0, m_session.id, m_clock.nowMs(), u"policy_replayed"_s,
+                    const EventRow replayed{
+                        0,
+                        m_session.id,
+                        m_clock.nowMs(),
+                        u"policy_replayed"_s,
                         u"%1: exact %2, live (%3) %4; %5 options differ; nothing was changed"_s.arg(
                             rule.describe(), describeCounts(outcome.replayed.exact, m_session),
                             m_session.rule().describe(), describeCounts(outcome.live.exact, m_session),
                             QString::number(differing)),
-                        actor}));
+                        actor};
+                    noteEvent(replayed);
+                    m_writerQueue.push(m_writer->appendEvent(replayed));
                 }
                 done(replay);
             },
@@ -1530,4 +1595,58 @@ void Engine::requestAuditLog()
 {
     auditLog(
         [this](bool, const QList<AuditEntry> &entries, const QString &) { Q_EMIT auditLogReady(entries); });
+}
+
+// The console's event log: what the crew and the pipeline did, and the alerts. Engine thread
+// only (the console polls it through eventsSince on the same thread).
+
+void Engine::noteEvent(const EventRow &event)
+{
+    m_events.append(ConsoleEvent{m_nextEventSeq++, event.atMs, eventSeverity(event.kind), event.kind,
+                                 event.detail, event.actor});
+    // A bounded memory of this run; the store keeps them all.
+    if (m_events.size() > MaxEventsKept)
+        m_events.remove(0, m_events.size() - MaxEventsKept);
+}
+
+void Engine::raiseAlert(const QString &kind, const QString &detail)
+{
+    const EventRow event{0, m_session.id, m_clock.nowMs(), kind, detail, Actor::system()};
+    noteEvent(event);
+    qCWarning(lcEngine).noquote() << kind << detail;
+    // Append-only, in queue order with the votes and the session's other lines.
+    if (m_writer)
+        m_writerQueue.push(m_writer->appendEvent(event));
+}
+
+void Engine::checkAlerts()
+{
+    if (!m_running)
+        return;
+    const qint64 refused = m_rejects->count(RejectReason::Overloaded) +
+                           m_rejects->count(RejectReason::StorageUnavailable) +
+                           m_server->counters().connectionsRefused.load(std::memory_order_relaxed);
+    const AlertMonitor::Tick tick{m_clock.nowMs(), m_clock.monotonicMs(), m_queue.depth(),
+                                  qint64(m_options.queueCapacity), refused};
+    for (const AlertMonitor::Alert &alert : m_alertMonitor.tick(tick))
+        raiseAlert(alert.kind, alert.detail);
+}
+
+QList<ConsoleEvent> Engine::eventsSince(qint64 seq) const
+{
+    // Sequence numbers are consecutive: the first newer one is at a computable place.
+    if (m_events.isEmpty() || m_events.constLast().seq <= seq)
+        return {};
+    const qint64 first = m_events.constFirst().seq;
+    const qsizetype from = seq < first ? 0 : qsizetype(seq - first + 1);
+    return m_events.mid(from);
+}
+
+QString Engine::audienceUrl() const
+{
+    if (!m_options.serveAudiencePage)
+        return {};
+    QString url = ingestUrl();
+    url.chop(int(qstrlen("/v1/votes")));
+    return url + u"/vote"_s;
 }

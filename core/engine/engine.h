@@ -11,6 +11,7 @@
 #include <QTimer>
 
 #include "access/accesscontrol.h"
+#include "engine/alertmonitor.h"
 #include "engine/consolebackend.h"
 #include "engine/finalization.h"
 #include "engine/publishing.h"
@@ -111,6 +112,8 @@ public:
     bool setAutoPublish(bool on, QString *error) override;
     void requestAuditLog() override;
     bool replayPolicy(const QString &policy, int optionCap, QString *error) override;
+    QList<ConsoleEvent> eventsSince(qint64 seq) const override;
+    QString audienceUrl() const override;
 
     // Creates a session from a validated definition and makes it current. Refused while the
     // current session's lines are open or closing, or while it is being finalized.
@@ -149,9 +152,15 @@ public:
     Canary *canary() const { return m_canary.get(); } // null when off
     QList<SecondSample> metricsSeries() const override;
     SecondSample latestMetrics() const override;
+    qint64 queueCapacity() const override { return m_options.queueCapacity; }
+    // Cached: at most one pair of stat() calls per second, however often the console asks.
+    qint64 storeSizeBytes() const override;
+    qint64 uptimeMs() const override;
     int activeWorkers() const;
     // One orchestrator step (a 100 ms timer calls it; tests may call it).
     void orchestrate();
+    // One step of the alert rules (the 1 s sampler timer calls it; tests may call it).
+    void checkAlerts();
 
 Q_SIGNALS:
     // A commit failed: votes are being answered 503 storage_unavailable. For the alert strip.
@@ -232,6 +241,10 @@ private:
                        const QString &actor);
     void armDeadlineTimer();
     SessionRecord currentRecord() const;
+    // The event log: noteEvent keeps a line that is stored with its action; raiseAlert keeps
+    // and stores one (append-only events table).
+    void noteEvent(const EventRow &event);
+    void raiseAlert(const QString &kind, const QString &detail);
 
     const Options m_options;
     const Clock &m_clock;
@@ -245,6 +258,9 @@ private:
     MetricsSampler m_sampler;
     QTimer m_samplerTimer;
     QElapsedTimer m_uptime; // the sampler's time base: monotonic, so an NTP step bends no graph
+    // storeSizeBytes()' cache; engine thread only (the console's getter), hence no lock.
+    mutable QElapsedTimer m_storeSizeAge;
+    mutable qint64 m_storeSizeBytes = -1;
     quint64 m_nextBarrierId = 1;
     std::atomic<int> m_activeWorkers{0};     // mirror of the pool's count, for the gauge
     std::atomic<qint64> m_workerScaleUps{0}; // orchestrator decisions, for /metrics
@@ -276,4 +292,10 @@ private:
     bool m_finalizing = false;       // a certification is with the writer
     std::unique_ptr<RehearsalTraffic> m_rehearsal; // the simulated audience; engine thread only
     QThreadPool m_archivePool;                     // read-only loads of past sessions
+
+    static constexpr qsizetype MaxEventsKept = 2000;
+    AlertMonitor m_alertMonitor;
+    QList<ConsoleEvent> m_events; // this run's event log, oldest first
+    qint64 m_nextEventSeq = 1;
+    QString m_lastStorageError;
 };

@@ -13,12 +13,18 @@ class Clock
 public:
     virtual ~Clock() = default;
     virtual qint64 nowMs() const = 0;
+    // A steady clock in milliseconds from an arbitrary origin: never stepped by NTP, an
+    // operator or a suspend. Set against nowMs() it shows when the wall clock jumped (the
+    // window's deadlines follow the wall clock, so the operator must hear of a jump).
+    // The default follows nowMs(), so a clock that has no steady source reports no jumps.
+    virtual qint64 monotonicMs() const { return nowMs(); }
 };
 
 class SystemClock final : public Clock
 {
 public:
     qint64 nowMs() const override;
+    qint64 monotonicMs() const override;
     static SystemClock &instance();
 };
 
@@ -31,9 +37,21 @@ public:
         : m_nowMs(startMs)
     {}
     qint64 nowMs() const override { return m_nowMs.load(std::memory_order_relaxed); }
+    // Steady time moves with advanceMs() and setNowMs(), not with stepWallMs().
+    qint64 monotonicMs() const override
+    {
+        return m_nowMs.load(std::memory_order_relaxed) - m_wallStepMs.load(std::memory_order_relaxed);
+    }
     void setNowMs(qint64 ms) { m_nowMs.store(ms, std::memory_order_relaxed); }
     void advanceMs(qint64 ms) { m_nowMs.fetch_add(ms, std::memory_order_relaxed); }
+    // The wall clock alone jumps (an NTP step, an operator setting the time).
+    void stepWallMs(qint64 ms)
+    {
+        m_wallStepMs.fetch_add(ms, std::memory_order_relaxed);
+        m_nowMs.fetch_add(ms, std::memory_order_relaxed);
+    }
 
 private:
     std::atomic<qint64> m_nowMs;
+    std::atomic<qint64> m_wallStepMs{0};
 };

@@ -18,13 +18,14 @@ const char *const kPalette[] = {"#e6194b", "#3cb44b", "#4363d8", "#f58231", "#91
 
 bool isValidKey(const QString &key)
 {
-    static const QRegularExpression pattern(u"^[A-Za-z0-9_-]{1,16}$"_s);
+    // anchoredPattern, not ^…$: PCRE's $ also matches before a final newline ("A\n" was a key).
+    static const QRegularExpression pattern(QRegularExpression::anchoredPattern(u"[A-Za-z0-9_-]{1,16}"_s));
     return pattern.match(key).hasMatch();
 }
 
 bool isValidColour(const QString &colour)
 {
-    static const QRegularExpression pattern(u"^#[0-9A-Fa-f]{6}$"_s);
+    static const QRegularExpression pattern(QRegularExpression::anchoredPattern(u"#[0-9A-Fa-f]{6}"_s));
     return pattern.match(colour).hasMatch();
 }
 
@@ -119,7 +120,7 @@ bool CountingRule::parsePolicy(const QString &text, CountingRule *rule, QString 
         rule->voteCap = 0;
         return true;
     }
-    static const QRegularExpression capped(u"^capped:([0-9]{1,4})$"_s);
+    static const QRegularExpression capped(QRegularExpression::anchoredPattern(u"capped:([0-9]{1,4})"_s));
     const QRegularExpressionMatch match = capped.match(text);
     const int cap = match.hasMatch() ? match.captured(1).toInt() : 0;
     if (!match.hasMatch() || cap < 1 || cap > MaxVoteCap) {

@@ -170,6 +170,18 @@ private Q_SLOTS:
         FaultInjection::setStorageFault(StorageFault::None);
         QVERIFY(recovered.wait(15'000));
         QVERIFY(!engine->canary()->failing());
+        // Both ends are in the console's event log, the miss as critical.
+        bool sawMissing = false;
+        bool sawRecovered = false;
+        for (const ConsoleEvent &event : engine->eventsSince(0)) {
+            if (event.kind == u"canary_missing"_s) {
+                sawMissing = true;
+                QCOMPARE(event.severity, Severity::Critical);
+            }
+            sawRecovered = sawRecovered || event.kind == u"canary_recovered"_s;
+        }
+        QVERIFY(sawMissing);
+        QVERIFY(sawRecovered);
     }
 
     void canaryMissingWhenACommitHangs()

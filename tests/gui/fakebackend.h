@@ -35,6 +35,70 @@ public:
     SessionCounters counters() const override { return m_counters; }
     QString ingestUrl() const override { return m_ingestUrl; }
     SecondSample latestMetrics() const override { return m_latestMetrics; }
+    QList<SecondSample> metricsSeries() const override
+    {
+        ++metricsSeriesCalls;
+        return m_series;
+    }
+    qint64 queueCapacity() const override { return m_queueCapacity; }
+    qint64 storeSizeBytes() const override { return m_storeSizeBytes; }
+    qint64 uptimeMs() const override { return m_uptimeMs; }
+    QString audienceUrl() const override { return m_audienceUrl; }
+    PublishedResultsPtr published() const override { return m_published; }
+    QList<ConsoleEvent> eventsSince(qint64 seq) const override
+    {
+        QList<ConsoleEvent> newer;
+        for (const ConsoleEvent &event : m_events)
+            if (event.seq > seq)
+                newer.append(event);
+        return newer;
+    }
+
+    // --- results: publish takes the tally like the engine; finalize and the replay only record
+    // the call, the test answers with the signals (as the store would, later).
+    bool publishResults(QString *error) override
+    {
+        ++publishCalls;
+        if (refuse(error))
+            return false;
+        if (m_status.state != WindowState::Open && m_status.state != WindowState::Closing &&
+            m_status.state != WindowState::Closed)
+            return fail(error, QStringLiteral("Nothing to publish in this state."));
+        auto picture = std::make_shared<PublishedResults>();
+        picture->session = m_session;
+        picture->tally = *m_tally;
+        picture->window.state = m_status.state;
+        picture->publishVersion = (m_published ? m_published->publishVersion : 0) + 1;
+        picture->publishedAtMs = m_status.nowMs;
+        m_published = std::move(picture);
+        Q_EMIT resultsPublished();
+        return true;
+    }
+    bool finalizeResults(QString *error) override
+    {
+        ++finalizeCalls;
+        if (refuse(error))
+            return false;
+        if (m_status.state != WindowState::Closed)
+            return fail(error, QStringLiteral("The lines are not closed and drained."));
+        return true;
+    }
+    bool autoPublish() const override { return m_autoPublish; }
+    bool setAutoPublish(bool on, QString *error) override
+    {
+        if (refuse(error))
+            return false;
+        m_autoPublish = on;
+        return true;
+    }
+    void requestAuditLog() override { ++auditRequests; }
+    bool replayPolicy(const QString &policy, int optionCap, QString *error) override
+    {
+        replayCalls.append(QStringLiteral("%1/%2").arg(policy).arg(optionCap));
+        if (refuse(error))
+            return false;
+        return true;
+    }
 
     // --- what the UI drives
     bool openLines(QString *error) override
@@ -122,12 +186,43 @@ public:
     void setCounters(const SessionCounters &counters) { m_counters = counters; }
     void setIngestUrl(const QString &url) { m_ingestUrl = url; }
     void setLatestMetrics(const SecondSample &sample) { m_latestMetrics = sample; }
+    // The sampler's ring as the engine would hand it out: the newest is also latestMetrics().
+    // uptimeMs follows the newest sample, as the engine's clock does.
+    void setMetricsSeries(const QList<SecondSample> &series)
+    {
+        m_series = series;
+        m_latestMetrics = series.isEmpty() ? SecondSample{} : series.last();
+        if (!series.isEmpty())
+            m_uptimeMs = series.last().atMs;
+    }
+    void appendSample(const SecondSample &sample)
+    {
+        QList<SecondSample> series = m_series;
+        series.append(sample);
+        setMetricsSeries(series);
+    }
+    void setQueueCapacity(qint64 capacity) { m_queueCapacity = capacity; }
+    void setStoreSizeBytes(qint64 bytes) { m_storeSizeBytes = bytes; }
+    void setUptimeMs(qint64 ms) { m_uptimeMs = ms; }
+    void setAudienceUrl(const QString &url) { m_audienceUrl = url; }
+    void setPublished(PublishedResultsPtr published) { m_published = std::move(published); }
+    // A line of the event log, as the engine would log it now.
+    void logEvent(const QString &kind, const QString &detail, const QString &actor = QStringLiteral("system"))
+    {
+        m_events.append(ConsoleEvent{qint64(m_events.size()) + 1, m_status.nowMs, eventSeverity(kind), kind,
+                                     detail, actor});
+    }
     // The next window control fails with this message, whatever the state.
     void refuseNext(const QString &error) { m_refusal = error; }
 
     int openCalls = 0;
     QList<int> extendCalls;
     int closeCalls = 0;
+    mutable int metricsSeriesCalls = 0;
+    int publishCalls = 0;
+    int finalizeCalls = 0;
+    int auditRequests = 0;
+    QStringList replayCalls;
 
 private:
     bool refuse(QString *error)
@@ -151,5 +246,13 @@ private:
     SessionCounters m_counters;
     QString m_ingestUrl = QStringLiteral("http://127.0.0.1:8080/v1/votes");
     SecondSample m_latestMetrics;
+    QList<SecondSample> m_series;
+    qint64 m_queueCapacity = 0;
+    qint64 m_storeSizeBytes = -1;
+    qint64 m_uptimeMs = 0;
     QString m_refusal;
+    QString m_audienceUrl;
+    PublishedResultsPtr m_published;
+    QList<ConsoleEvent> m_events;
+    bool m_autoPublish = false;
 };

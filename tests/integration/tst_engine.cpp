@@ -3,6 +3,7 @@
 // the same database.
 #include <memory>
 
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -171,6 +172,32 @@ private Q_SLOTS:
         QCOMPARE(client.get(u"/healthz"_s).status, 200);
         QCOMPARE(client.get(u"/readyz"_s).status, 200);
         QCOMPARE(engine->ingestUrl(), u"http://127.0.0.1:%1/v1/votes"_s.arg(engine->port()));
+    }
+
+    void consoleFiguresOfThePipeline()
+    {
+        auto engine = startEngine(SystemClock::instance(), 12'345);
+        QVERIFY(engine);
+        QCOMPARE(engine->queueCapacity(), 12'345);
+
+        // The database and its WAL exist once the store is open; the figure counts both (the
+        // writer may still be appending to the WAL, so compare with what cannot shrink).
+        const QString path = engine->databasePath();
+        const qint64 size = engine->storeSizeBytes();
+        QVERIFY2(size >= QFileInfo(path).size() && size > 0, qPrintable(QString::number(size)));
+        QVERIFY(QFileInfo::exists(path + u"-wal"_s));
+        // Asked again within the second: the cached figure, no new stat().
+        QCOMPARE(engine->storeSizeBytes(), size);
+
+        // Uptime runs on the sampler's clock: a sample taken now is no later than the uptime.
+        const qint64 first = engine->uptimeMs();
+        QTest::qWait(30);
+        QVERIFY(engine->uptimeMs() >= first + 30);
+        QTRY_VERIFY_WITH_TIMEOUT(engine->latestMetrics().atMs != 0, 3000);
+        QVERIFY(engine->latestMetrics().atMs <= engine->uptimeMs() + 1);
+
+        engine->stop();
+        QCOMPARE(engine->uptimeMs(), 0);
     }
 
     void voteBeforeOpenIsRefused()

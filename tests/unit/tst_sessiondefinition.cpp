@@ -381,6 +381,15 @@ void TestSessionDefinition::invalid_data()
     QTest::newRow("options missing") << with(valid, u"options"_s, QJsonValue::Undefined)
                                      << QStringList{u"options"_s};
     QTest::newRow("options not an array") << with(valid, u"options"_s, u"A,B"_s) << QStringList{u"options"_s};
+    // A trailing newline once slipped past the key, colour and policy patterns (the fuzzer
+    // found it: tests/fuzz/sessiondefinition/regression-key-trailing-newline).
+    QTest::newRow("key with a trailing newline")
+        << with(valid, u"options"_s, QJsonArray{option(u"A\n"_s, u"Act A"_s), option(u"B"_s, u"Act B"_s)})
+        << QStringList{u"key"_s};
+    QTest::newRow("colour with a trailing newline")
+        << withOption(validJson(), 0, u"colour"_s, u"#123456\n"_s) << QStringList{u"colour"_s};
+    QTest::newRow("policy with a trailing newline")
+        << with(valid, u"policy"_s, u"capped:3\n"_s) << QStringList{u"policy"_s};
     QTest::newRow("option not an object")
         << with(valid, u"options"_s, QJsonArray{option(u"A"_s, u"a"_s), u"B"_s})
         << QStringList{u"option 2"_s, u"not an object"_s};
