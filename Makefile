@@ -11,7 +11,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PACKAGES := build-essential cmake ninja-build pkg-config \
             qt6-base-dev qt6-charts-dev libqt6sql6-sqlite libhttp-parser-dev libsqlite3-dev libqrencode-dev \
             libzip-dev fonts-dejavu-core xvfb xauth x11-utils clang-format dpkg-dev desktop-file-utils \
-            chromium nodejs zbar-tools clang-14 libclang-rt-14-dev python3
+            chromium nodejs zbar-tools clang-14 libclang-rt-14-dev python3 libssl-dev openssl
 
 # Benchmarks only (make bench).
 BENCH_PACKAGES := wrk nginx-light python3-locust nghttp2-client sqlite3 curl util-linux imagemagick

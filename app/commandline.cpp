@@ -6,6 +6,7 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
+#include <QFile>
 #include <QStandardPaths>
 #include <QThread>
 
@@ -26,7 +27,56 @@ bool parseCount(const QString &text, qint64 min, qint64 max, qint64 *value)
     *value = n;
     return true;
 }
+// RATE or RATE:BURST; the burst defaults to one second's worth (at least 1).
+bool parseRate(const QString &text, RateLimitConfig *config)
+{
+    const QStringList parts = text.split(u':');
+    bool rateOk = false;
+    bool burstOk = true;
+    const double rate = parts.value(0).toDouble(&rateOk);
+    const double burst = parts.size() > 1 ? parts[1].toDouble(&burstOk) : qMax(1.0, rate);
+    if (parts.size() > 2 || !rateOk || !burstOk || !(rate > 0) || rate > 1e9 || !(burst >= 1) || burst > 1e9)
+        return false;
+    config->ratePerSecond = rate;
+    config->burst = burst;
+    return true;
+}
 } // namespace
+
+bool CommandLine::readAdminToken(const QString &path, const QString &environment, QByteArray *token,
+                                 QString *error)
+{
+    QByteArray value;
+    if (!path.isEmpty()) {
+        QFile file(path);
+        if (!file.open(QIODevice::ReadOnly)) {
+            *error = u"cannot read the admin token file %1: %2"_s.arg(path, file.errorString());
+            return false;
+        }
+        // Like ssh with its keys: a secret that others can read is no secret.
+        if (file.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther)) {
+            *error = u"the admin token file %1 is readable by others; chmod 600 it"_s.arg(path);
+            return false;
+        }
+        value = file.readAll().trimmed();
+    } else {
+        value = environment.toUtf8().trimmed();
+    }
+    if (value.isEmpty() && path.isEmpty())
+        return true; // no token: loopback only
+    if (value.size() < AccessOptions::kMinAdminTokenLength) {
+        *error = u"the admin token must be at least %1 characters"_s.arg(AccessOptions::kMinAdminTokenLength);
+        return false;
+    }
+    for (char c : std::as_const(value)) {
+        if (c <= ' ' || c > '~') {
+            *error = u"the admin token must be printable ASCII without spaces"_s;
+            return false;
+        }
+    }
+    *token = value;
+    return true;
+}
 
 bool CommandLine::wantsHeadless(int argc, char **argv)
 {
@@ -147,18 +197,71 @@ CommandLine CommandLine::parse(const QStringList &arguments, const ConsoleSettin
         u"Template to load (CG ADD, not played) on the first connection; without it votedesk only "
         u"sends CG UPDATE to a template on the graphics operator's rundown."_s,
         u"name"_s, defaults.casparCgTemplate);
-    parser.addOptions({headless,       port,
-                       bind,           db,
-                       durability,     queueCapacity,
-                       batchSize,      batchWindow,
-                       workersMin,     workersMax,
-                       ioThreads,      maxConnections,
-                       noAudiencePage, headerTimeout,
-                       idleTimeout,    exportDir,
-                       exportInterval, noExport,
-                       csvBom,         pseudonymise,
-                       casparCg,       casparCgChannel,
-                       casparCgLayer,  casparCgTemplate});
+    const QCommandLineOption adminTokenFile(
+        u"admin-token-file"_s,
+        u"A file (readable by its owner only) whose content is the admin token: with it the admin API "
+        u"answers \"Authorization: Bearer <token>\" from any address. The environment variable "
+        u"VOTEDESK_ADMIN_TOKEN works too. Without a token the admin API answers only on loopback."_s,
+        u"path"_s);
+    const QCommandLineOption trustedProxy(
+        u"trusted-proxy"_s,
+        u"A proxy address or range (CIDR) whose X-Forwarded-For is believed; repeatable."_s, u"cidr"_s);
+    const QCommandLineOption rateLimitClient(
+        u"rate-limit-client"_s,
+        u"Votes per second per client address, with a burst (e.g. 20:100); default off."_s,
+        u"rate[:burst]"_s);
+    const QCommandLineOption rateLimitVoter(
+        u"rate-limit-voter"_s, u"Votes per second per voter id, with a burst (e.g. 1:10); default off."_s,
+        u"rate[:burst]"_s);
+    const QCommandLineOption canarySeconds(
+        u"canary-seconds"_s,
+        u"Send a canary vote (never counted) through the public endpoint every N seconds and alert "
+        u"when it is not stored within --canary-deadline-ms (default 10, 0 = off)."_s,
+        u"seconds"_s, u"10"_s);
+    const QCommandLineOption canaryDeadline(u"canary-deadline-ms"_s,
+                                            u"How long a canary vote may take to be stored (default 5000)."_s,
+                                            u"ms"_s, u"5000"_s);
+    const QCommandLineOption tlsPort(
+        u"tls-port"_s,
+        u"Also listen for HTTPS on this port (needs --tls-cert and --tls-key; 0 picks a free one)."_s,
+        u"port"_s);
+    const QCommandLineOption tlsBind(u"tls-bind"_s, u"Address of the HTTPS listener (default: --bind's)."_s,
+                                     u"address"_s);
+    const QCommandLineOption tlsCert(u"tls-cert"_s, u"PEM certificate (chain) of the HTTPS listener."_s,
+                                     u"path"_s);
+    const QCommandLineOption tlsKey(u"tls-key"_s, u"PEM private key of the HTTPS listener (unencrypted)."_s,
+                                    u"path"_s);
+    parser.addOptions({tlsPort, tlsBind, tlsCert, tlsKey});
+    parser.addOptions({headless,
+                       port,
+                       bind,
+                       db,
+                       durability,
+                       queueCapacity,
+                       batchSize,
+                       batchWindow,
+                       workersMin,
+                       workersMax,
+                       ioThreads,
+                       maxConnections,
+                       noAudiencePage,
+                       headerTimeout,
+                       idleTimeout,
+                       exportDir,
+                       exportInterval,
+                       noExport,
+                       csvBom,
+                       pseudonymise,
+                       casparCg,
+                       casparCgChannel,
+                       casparCgLayer,
+                       casparCgTemplate,
+                       adminTokenFile,
+                       trustedProxy,
+                       rateLimitClient,
+                       rateLimitVoter,
+                       canarySeconds,
+                       canaryDeadline});
 
     if (!parser.parse(arguments)) {
         printError(parser.errorText() + u"\nTry votedesk --help."_s);
@@ -307,6 +410,74 @@ CommandLine CommandLine::parse(const QStringList &arguments, const ConsoleSettin
         printError(feedProblem);
         *outcome = Outcome::ExitError;
         return result;
+    }
+
+    if (!parseCount(parser.value(canarySeconds), 0, 3600, &value)) {
+        printError(u"--canary-seconds must be a number from 0 to 3600"_s);
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    result.engine.canaryIntervalMs = int(value * 1000);
+    if (!parseCount(parser.value(canaryDeadline), 1, 600'000, &value)) {
+        printError(u"--canary-deadline-ms must be a number from 1 to 600000"_s);
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    result.engine.canaryDeadlineMs = int(value);
+
+    if (parser.isSet(tlsPort) || parser.isSet(tlsCert) || parser.isSet(tlsKey)) {
+        if (!parser.isSet(tlsPort) || !parser.isSet(tlsCert) || !parser.isSet(tlsKey)) {
+            printError(u"HTTPS needs all of --tls-port, --tls-cert and --tls-key"_s);
+            *outcome = Outcome::ExitError;
+            return result;
+        }
+        if (!parseCount(parser.value(tlsPort), 0, 65535, &value)) {
+            printError(u"--tls-port must be a number from 0 to 65535"_s);
+            *outcome = Outcome::ExitError;
+            return result;
+        }
+        result.engine.tls.enabled = true;
+        result.engine.tls.port = quint16(value);
+        result.engine.tls.certificatePath = QDir::current().absoluteFilePath(parser.value(tlsCert));
+        result.engine.tls.keyPath = QDir::current().absoluteFilePath(parser.value(tlsKey));
+        result.engine.tls.bindAddress = result.engine.bindAddress;
+        if (parser.isSet(tlsBind) && !result.engine.tls.bindAddress.setAddress(parser.value(tlsBind))) {
+            printError(u"--tls-bind must be an IP address, not \"%1\""_s.arg(parser.value(tlsBind)));
+            *outcome = Outcome::ExitError;
+            return result;
+        }
+    }
+
+    QString problem;
+    if (!readAdminToken(parser.isSet(adminTokenFile) ? parser.value(adminTokenFile) : QString(),
+                        qEnvironmentVariable("VOTEDESK_ADMIN_TOKEN"), &result.engine.access.adminToken,
+                        &problem)) {
+        printError(problem);
+        *outcome = Outcome::ExitError;
+        return result;
+    }
+    for (const QString &text : parser.values(trustedProxy)) {
+        const std::optional<IpRange> range = IpRange::parse(text);
+        if (!range) {
+            printError(
+                u"--trusted-proxy must be an address or CIDR range such as 10.0.0.0/8, not \"%1\""_s.arg(
+                    text));
+            *outcome = Outcome::ExitError;
+            return result;
+        }
+        result.engine.access.trustedProxies.push_back(*range);
+    }
+    const std::pair<const QCommandLineOption *, RateLimitConfig *> limits[] = {
+        {&rateLimitClient, &result.engine.access.clientRate},
+        {&rateLimitVoter, &result.engine.access.voterRate}};
+    for (const auto &[option, config] : limits) {
+        if (parser.isSet(*option) && !parseRate(parser.value(*option), config)) {
+            printError(
+                u"--%1 must be RATE or RATE:BURST (votes per second, burst at least 1), not \"%2\""_s.arg(
+                    option->names().constFirst(), parser.value(*option)));
+            *outcome = Outcome::ExitError;
+            return result;
+        }
     }
     *outcome = Outcome::Run;
     return result;

@@ -25,4 +25,8 @@ struct CommandLine
     // QCoreApplication.
     static bool wantsHeadless(int argc, char **argv);
     static QString defaultDatabasePath();
+    // The admin token from a file (owner-readable only) or else the environment's value; true
+    // with an empty token when neither gives one. On failure false with a message.
+    static bool readAdminToken(const QString &path, const QString &environment, QByteArray *token,
+                               QString *error);
 };

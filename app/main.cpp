@@ -47,6 +47,9 @@ int runEngine(QCoreApplication &app, const CommandLine &commandLine, bool withWi
     }
     // Scripts and tests wait for this line; with --port 0 it is the only way to learn the port.
     std::printf("listening on %s:%u\n", qPrintable(commandLine.engine.bindAddress.toString()), engine.port());
+    if (engine.tlsPort() != 0)
+        std::printf("listening for https on %s:%u\n",
+                    qPrintable(commandLine.engine.tls.bindAddress.toString()), engine.tlsPort());
     std::printf("database %s\n", qPrintable(engine.databasePath()));
     std::fflush(stdout);
 
@@ -58,6 +61,11 @@ int runEngine(QCoreApplication &app, const CommandLine &commandLine, bool withWi
     });
     QObject::connect(&engine, &Engine::storageRecovered, &app,
                      [] { std::fprintf(stderr, "votedesk: the store takes writes again\n"); });
+    QObject::connect(&engine, &Engine::canaryMissing, &app, [](const QString &message) {
+        std::fprintf(stderr, "votedesk: alert: %s\n", qPrintable(message));
+    });
+    QObject::connect(&engine, &Engine::canaryRecovered, &app,
+                     [] { std::fprintf(stderr, "votedesk: the canary vote is stored again\n"); });
     QObject::connect(&engine, &Engine::exportFailed, &app, [](const QString &message) {
         std::fprintf(stderr, "votedesk: feed files not written: %s\n", qPrintable(message));
     });
@@ -75,6 +83,9 @@ int runEngine(QCoreApplication &app, const CommandLine &commandLine, bool withWi
         QObject::connect(&engine, &Engine::storageRecovered, window.get(), &MainWindow::clearStorageAlert);
         QObject::connect(&engine, &Engine::exportFailed, window.get(), &MainWindow::showFeedAlert);
         QObject::connect(&engine, &Engine::exportRecovered, window.get(), &MainWindow::clearFeedAlert);
+        // The same strip: a canary not stored is the operator's news whatever the cause.
+        QObject::connect(&engine, &Engine::canaryMissing, window.get(), &MainWindow::showStorageAlert);
+        QObject::connect(&engine, &Engine::canaryRecovered, window.get(), &MainWindow::clearStorageAlert);
         window->show();
     }
     const int code = app.exec();

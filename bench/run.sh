@@ -57,7 +57,7 @@ VD_CPU_US=$(python3 -c "print(f'{($after-$before)/$TICKS*1e6/max(1,$(field "$VD"
 # Let in-flight votes commit, then stop cleanly and count what the store holds.
 close_and_count > /dev/null
 stop_votedesk
-STORED=$(sqlite3 "$WORK/votedesk.db" 'SELECT COUNT(*) FROM votes')
+STORED=$(sqlite3 "$WORK/votedesk.db" 'SELECT COUNT(*) FROM votes WHERE session_id <> 0') # session 0: the canary's
 
 # --- table -------------------------------------------------------------------------------
 python3 - "$NGINX" "$VD" "$NGINX_CPU_US" "$VD_CPU_US" "$STORED" "$CONNS" "$DURATION" "$DURABILITY" <<'PY'

@@ -164,6 +164,8 @@ QString AlertsStrip::kindTitle(const QString &kind)
         {u"overload_ended"_s, tr("503s over")},
         {u"storage_error"_s, tr("Cannot store votes")},
         {u"storage_recovered"_s, tr("Store recovered")},
+        {u"canary_missing"_s, tr("Canary vote not stored")},
+        {u"canary_recovered"_s, tr("Canary vote stored again")},
         {u"port_in_use"_s, tr("Port in use")},
         {u"clock_jump"_s, tr("Clock jumped")},
         {u"session_created"_s, tr("Session created")},

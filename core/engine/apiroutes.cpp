@@ -48,8 +48,12 @@ Http::HttpResponse notPublished(const SessionDefinition &session)
     return publicResponse(Http::HttpResponse::jsonError(404, "not_published", message));
 }
 
-std::optional<Http::HttpResponse> adminOnly(const Http::RequestContext &context)
+// Loopback, or the admin token when one is configured (AccessControl::checkAdmin).
+std::optional<Http::HttpResponse> adminOnly(const ApiContext &ctx, const Http::HttpRequest &request,
+                                            const Http::RequestContext &context)
 {
+    if (ctx.access)
+        return ctx.access->checkAdmin(request, context);
     if (context.peerIsLoopback)
         return std::nullopt;
     return Http::HttpResponse::jsonError(403, "forbidden", u"the admin API answers only on loopback"_s);
@@ -177,6 +181,8 @@ Http::Router buildApiRouter(const ApiContext &ctx)
              {u"title"_s, u"question"_s, u"options"_s, u"policy"_s, u"visibility"_s, u"voter_id"_s})
             object.insert(key, definition.value(key));
         object.insert(u"id"_s, gate->session.id);
+        // Apps learn whether to sign voter ids; the secret itself is only in the admin API.
+        object.insert(u"voter_token"_s, voterTokenModeName(gate->session.voterToken));
         const PublishedViewPtr view = ctx.published.load();
         object.insert(u"results_published"_s, view && view->results->session.id == gate->session.id);
         return std::optional(publicResponse(HttpResponse::json(200, toJson(object))));
@@ -243,49 +249,66 @@ Http::Router buildApiRouter(const ApiContext &ctx)
                                                 "text/plain; version=0.0.4; charset=utf-8"));
     });
 
-    router.add(Method::Get, "/v1/admin/results", [&ctx](const HttpRequest &, const RequestContext &rc) {
-        if (auto refused = adminOnly(rc))
-            return refused;
-        const GateStatePtr gate = ctx.gate.load();
-        const TallySnapshot snapshot = snapshotFor(*gate, *ctx.snapshots.load());
-        QJsonObject byReason;
-        const QMap<QString, qint64> rejected = gate->rejects->byCode();
-        for (auto it = rejected.cbegin(); it != rejected.cend(); ++it)
-            byReason.insert(it.key(), it.value());
-        const QJsonObject object{{u"session"_s, gate->session.id},
-                                 {u"title"_s, gate->session.title},
-                                 {u"state"_s, windowStateName(gate->window.state)},
-                                 {u"policy"_s, gate->session.policyText()},
-                                 {u"option_cap"_s, gate->session.optionCap},
-                                 {u"visibility"_s, resultsVisibilityName(gate->session.visibility)},
-                                 {u"auto_publish"_s, gate->session.autoPublish},
-                                 {u"raw"_s, countsByKey(gate->session, snapshot.raw)},
-                                 {u"exact"_s, countsByKey(gate->session, snapshot.exact)},
-                                 {u"accepted"_s, snapshot.accepted},
-                                 {u"unique_voters"_s, snapshot.uniqueVoters},
-                                 {u"rejected"_s, gate->rejects->total()},
-                                 {u"late"_s, gate->rejects->count(RejectReason::WindowClosed)},
-                                 {u"rejected_by_reason"_s, byReason},
-                                 {u"queue_depth"_s, qint64(ctx.queue.depth())}};
-        QJsonObject withPublished = object;
-        const PublishedViewPtr view = ctx.published.load();
-        if (view && view->results->session.id == gate->session.id) {
-            const PublishedResults &published = *view->results;
-            withPublished.insert(
-                u"published"_s, QJsonObject{{u"version"_s, qint64(published.publishVersion)},
-                                            {u"final"_s, published.final},
-                                            {u"published_at"_s, isoTime(published.publishedAtMs)},
-                                            {u"exact"_s, countsByKey(gate->session, published.tally.exact)}});
-        } else {
-            withPublished.insert(u"published"_s, QJsonValue::Null);
-        }
-        withPublished.insert(u"feeds"_s, ctx.feedStatus ? QJsonValue(ctx.feedStatus()) : QJsonValue::Null);
-        return std::optional(HttpResponse::json(200, toJson(withPublished)));
-    });
+    router.add(
+        Method::Get, "/v1/admin/results", [&ctx](const HttpRequest &request, const RequestContext &rc) {
+            if (auto refused = adminOnly(ctx, request, rc))
+                return refused;
+            const GateStatePtr gate = ctx.gate.load();
+            const TallySnapshot snapshot = snapshotFor(*gate, *ctx.snapshots.load());
+            QJsonObject byReason;
+            const QMap<QString, qint64> rejected = gate->rejects->byCode();
+            for (auto it = rejected.cbegin(); it != rejected.cend(); ++it)
+                byReason.insert(it.key(), it.value());
+            const QJsonObject object{{u"session"_s, gate->session.id},
+                                     {u"title"_s, gate->session.title},
+                                     {u"state"_s, windowStateName(gate->window.state)},
+                                     {u"policy"_s, gate->session.policyText()},
+                                     {u"option_cap"_s, gate->session.optionCap},
+                                     {u"visibility"_s, resultsVisibilityName(gate->session.visibility)},
+                                     {u"auto_publish"_s, gate->session.autoPublish},
+                                     {u"raw"_s, countsByKey(gate->session, snapshot.raw)},
+                                     {u"exact"_s, countsByKey(gate->session, snapshot.exact)},
+                                     {u"accepted"_s, snapshot.accepted},
+                                     {u"unique_voters"_s, snapshot.uniqueVoters},
+                                     {u"rejected"_s, gate->rejects->total()},
+                                     {u"late"_s, gate->rejects->count(RejectReason::WindowClosed)},
+                                     {u"rejected_by_reason"_s, byReason},
+                                     {u"queue_depth"_s, qint64(ctx.queue.depth())}};
+            QJsonObject withPublished = object;
+            const PublishedViewPtr view = ctx.published.load();
+            if (view && view->results->session.id == gate->session.id) {
+                const PublishedResults &published = *view->results;
+                withPublished.insert(
+                    u"published"_s,
+                    QJsonObject{{u"version"_s, qint64(published.publishVersion)},
+                                {u"final"_s, published.final},
+                                {u"published_at"_s, isoTime(published.publishedAtMs)},
+                                {u"exact"_s, countsByKey(gate->session, published.tally.exact)}});
+            } else {
+                withPublished.insert(u"published"_s, QJsonValue::Null);
+            }
+            withPublished.insert(u"feeds"_s,
+                                 ctx.feedStatus ? QJsonValue(ctx.feedStatus()) : QJsonValue::Null);
+            return std::optional(HttpResponse::json(200, toJson(withPublished)));
+        });
+
+    // The whole definition of the current session, with its voter-token secret: what the
+    // show's app needs to sign voter ids.
+    router.add(Method::Get, "/v1/admin/session",
+               [&ctx](const HttpRequest &request, const RequestContext &rc) {
+                   if (auto refused = adminOnly(ctx, request, rc))
+                       return refused;
+                   const GateStatePtr gate = ctx.gate.load();
+                   QJsonObject object = gate->session.toJson();
+                   object.insert(u"state"_s, windowStateName(gate->window.state));
+                   object.insert(u"voter_token"_s, voterTokenModeName(gate->session.voterToken));
+                   return std::optional(
+                       HttpResponse::json(200, toJson(object)).addHeader("Cache-Control", "no-store"));
+               });
 
     router.add(
         Method::Post, "/v1/admin/window", [&ctx](const HttpRequest &request, const RequestContext &rc) {
-            if (auto refused = adminOnly(rc))
+            if (auto refused = adminOnly(ctx, request, rc))
                 return refused;
             if (!request.isMediaType("application/json")) {
                 return std::optional(HttpResponse::jsonError(415, "unsupported_media_type",
@@ -333,7 +356,7 @@ Http::Router buildApiRouter(const ApiContext &ctx)
 
     router.add(Method::Post, "/v1/admin/sessions",
                [&ctx](const HttpRequest &request, const RequestContext &rc) {
-                   if (auto refused = adminOnly(rc))
+                   if (auto refused = adminOnly(ctx, request, rc))
                        return refused;
                    if (!request.isMediaType("application/json")) {
                        return std::optional(HttpResponse::jsonError(
@@ -355,19 +378,20 @@ Http::Router buildApiRouter(const ApiContext &ctx)
                    return std::optional<HttpResponse>();
                });
 
-    router.add(Method::Get, "/v1/admin/sessions", [&ctx](const HttpRequest &, const RequestContext &rc) {
-        if (auto refused = adminOnly(rc))
-            return refused;
-        if (!ctx.listSessions)
-            return std::optional(HttpResponse::jsonError(503, "storage_unavailable", u"not available"_s));
-        ctx.listSessions(rc.ticket);
-        return std::optional<HttpResponse>();
-    });
+    router.add(
+        Method::Get, "/v1/admin/sessions", [&ctx](const HttpRequest &request, const RequestContext &rc) {
+            if (auto refused = adminOnly(ctx, request, rc))
+                return refused;
+            if (!ctx.listSessions)
+                return std::optional(HttpResponse::jsonError(503, "storage_unavailable", u"not available"_s));
+            ctx.listSessions(rc.ticket);
+            return std::optional<HttpResponse>();
+        });
 
     router.add(
         Method::Post, "/v1/admin/sessions/open",
         [&ctx](const HttpRequest &request, const RequestContext &rc) {
-            if (auto refused = adminOnly(rc))
+            if (auto refused = adminOnly(ctx, request, rc))
                 return refused;
             if (!request.isMediaType("application/json")) {
                 return std::optional(HttpResponse::jsonError(415, "unsupported_media_type",
@@ -392,7 +416,7 @@ Http::Router buildApiRouter(const ApiContext &ctx)
 
     router.add(
         Method::Post, "/v1/admin/rehearsal", [&ctx](const HttpRequest &request, const RequestContext &rc) {
-            if (auto refused = adminOnly(rc))
+            if (auto refused = adminOnly(ctx, request, rc))
                 return refused;
             if (!request.isMediaType("application/json")) {
                 return std::optional(HttpResponse::jsonError(415, "unsupported_media_type",
@@ -443,7 +467,7 @@ Http::Router buildApiRouter(const ApiContext &ctx)
         });
 
     router.add(Method::Get, "/v1/admin/votes", [&ctx](const HttpRequest &request, const RequestContext &rc) {
-        if (auto refused = adminOnly(rc))
+        if (auto refused = adminOnly(ctx, request, rc))
             return refused;
         const QUrlQuery query(QString::fromLatin1(request.query.toByteArray()));
         bool afterOk = true;
@@ -497,7 +521,7 @@ Http::Router buildApiRouter(const ApiContext &ctx)
         }
     }
     router.add(Method::Get, "/v1/admin/replay", [&ctx](const HttpRequest &request, const RequestContext &rc) {
-        if (auto refused = adminOnly(rc))
+        if (auto refused = adminOnly(ctx, request, rc))
             return refused;
         const QUrlQuery query(QString::fromLatin1(request.query.toByteArray()));
         CountingRule rule;
@@ -523,7 +547,7 @@ Http::Router buildApiRouter(const ApiContext &ctx)
     });
 
     router.add(Method::Get, "/v1/admin/audit", [&ctx](const HttpRequest &request, const RequestContext &rc) {
-        if (auto refused = adminOnly(rc))
+        if (auto refused = adminOnly(ctx, request, rc))
             return refused;
         const QUrlQuery query(QString::fromLatin1(request.query.toByteArray()));
         qint64 sessionId = ctx.gate.load()->session.id;

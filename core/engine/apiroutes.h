@@ -4,6 +4,7 @@
 
 #include <QJsonObject>
 
+#include "access/accesscontrol.h"
 #include "engine/publishing.h"
 #include "engine/rehearsal.h"
 #include "http/router.h"
@@ -69,6 +70,8 @@ struct ApiContext
     std::function<QJsonObject()> feedStatus = {};
     // Serve the audience voting page at / and /vote (a setting: off when the show has its own app).
     bool serveAudiencePage = true;
+    // The admin API's gate (loopback or admin token) and the access counters. Null: loopback only.
+    AccessControl *access = nullptr;
 };
 
 // The v1 route table (DESIGN.md §4).

@@ -18,7 +18,8 @@ QString severityName(Severity severity)
 Severity eventSeverity(const QString &kind)
 {
     // Unknown kinds (older or newer logs) are information: a log must never hide a line.
-    static const QStringList critical{u"storage_error"_s, u"port_in_use"_s};
+    // A canary not stored means votes may not be either, whatever the cause: critical.
+    static const QStringList critical{u"storage_error"_s, u"port_in_use"_s, u"canary_missing"_s};
     static const QStringList warning{u"queue_high"_s, u"overloaded"_s, u"clock_jump"_s,
                                      u"finalize_refused"_s};
     if (critical.contains(kind))

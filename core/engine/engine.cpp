@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <future>
 
@@ -10,9 +11,12 @@
 #include <QJsonObject>
 #include <QLoggingCategory>
 #include <QNetworkInterface>
+#include <QRandomGenerator>
 #include <QThreadPool>
 
 #include "engine/apiroutes.h"
+#include "engine/canary.h"
+#include "engine/tlsterminator.h"
 #include "http/httpserver.h"
 #include "ingest/journalwriter.h"
 #include "ingest/workerpool.h"
@@ -86,6 +90,18 @@ bool Engine::start(QString *error)
         return fail(error, u"no database path given"_s);
     if (!QDir().mkpath(database.absolutePath()))
         return fail(error, u"cannot create the data folder %1"_s.arg(database.absolutePath()));
+    // The HTTPS listener's certificate first: a show that asked for TLS must not start without.
+    QSslConfiguration tlsConfiguration;
+    if (m_options.tls.enabled) {
+        QString problem;
+        if (!TlsTerminator::loadConfiguration(m_options.tls.certificatePath, m_options.tls.keyPath,
+                                              &tlsConfiguration, &problem))
+            return fail(error, problem);
+        const QHostAddress bound = m_options.bindAddress;
+        if (!bound.isLoopback() && bound != QHostAddress::Any && bound != QHostAddress::AnyIPv4)
+            return fail(error, u"the HTTPS listener relays to the plain one over 127.0.0.1: --bind must be "
+                               u"127.0.0.1 or 0.0.0.0 with TLS"_s);
+    }
 
     // The feeds' settings are checked (and the default export folder made) before anything runs.
     m_feeds = std::make_unique<ResultFeeds>(m_options.feeds, database.absoluteFilePath(),
@@ -192,6 +208,33 @@ bool Engine::start(QString *error)
         qCInfo(lcEngine) << "created the demo session" << demo.id;
     }
 
+    if (m_options.canaryIntervalMs > 0) {
+        // The canary must reach the server as a local client: through loopback when the server
+        // listens on every address or on loopback; on one other address it cannot. Created
+        // before the server runs: /metrics reads it from the I/O threads.
+        const QHostAddress bound = m_options.bindAddress;
+        const bool any =
+            bound == QHostAddress::Any || bound == QHostAddress::AnyIPv4 || bound == QHostAddress::AnyIPv6;
+        if (any || bound.isLoopback()) {
+            m_canary = std::make_unique<Canary>(
+                Canary::Config{m_options.canaryIntervalMs, m_options.canaryDeadlineMs}, m_metrics);
+            // Same thread: into the event log (the console's alert list) and out as signals.
+            connect(m_canary.get(), &Canary::missing, this, [this](const QString &message) {
+                raiseAlert(u"canary_missing"_s, message);
+                Q_EMIT canaryMissing(message);
+            });
+            connect(m_canary.get(), &Canary::recovered, this, [this] {
+                raiseAlert(u"canary_recovered"_s, u"the canary vote is stored again"_s);
+                Q_EMIT canaryRecovered();
+            });
+            m_canaryTarget = bound == QHostAddress::AnyIPv6 || bound == QHostAddress::LocalHostIPv6
+                                 ? QHostAddress(QHostAddress::LocalHostIPv6)
+                                 : (bound.isLoopback() ? bound : QHostAddress(QHostAddress::LocalHost));
+        } else {
+            qCWarning(lcEngine) << "no canary: the server listens only on" << bound.toString()
+                                << "and the canary is taken only from loopback";
+        }
+    }
     // Before the server: the I/O threads read the feeds' status and metrics. Its first check
     // writes what is on air (a restored picture) into the export folder.
     m_feeds->start(m_session);
@@ -222,6 +265,9 @@ bool Engine::start(QString *error)
                  v(c.idleTimeouts)},
             };
             samples += m_feeds->metricSamples(); // export folder, CasparCG
+            samples += m_access->samples();
+            if (m_canary)
+                samples += m_canary->samples();
             return samples;
         },
         // Crossing: admin actions come from an I/O thread and run on the engine's thread.
@@ -275,6 +321,18 @@ bool Engine::start(QString *error)
         }});
 
     m_api->serveAudiencePage = m_options.serveAudiencePage;
+    m_access = std::make_unique<AccessControl>(m_options.access);
+    // The TLS terminator proves itself with this (ClientAddressResolver): 32 random bytes per run.
+    QByteArray relaySecret;
+    if (m_options.tls.enabled) {
+        std::array<quint32, 8> words;
+        QRandomGenerator::system()->fillRange(words.data(), words.size());
+        relaySecret =
+            QByteArray(reinterpret_cast<const char *>(words.data()), qsizetype(sizeof(words))).toHex();
+        m_access->setRelaySecret(relaySecret);
+    }
+    m_api->access = m_access.get();
+    m_voteHandler.setAccessControl(m_access.get());
     m_api->listSessions = [this](const Http::ReplyTicket &ticket) {
         adminListSessions(ticket);
     };
@@ -330,7 +388,26 @@ bool Engine::start(QString *error)
                                .arg(m_options.port)
                                .arg(listenError));
     }
+    if (m_options.tls.enabled) {
+        m_tls = std::make_unique<TlsTerminator>(tlsConfiguration, m_server->serverPort(), relaySecret);
+        if (!m_tls->listen(m_options.tls.bindAddress, m_options.tls.port, &listenError)) {
+            m_tls.reset();
+            m_pool->stop();
+            m_writer->stop();
+            m_server->close();
+            m_server.reset();
+            m_writer.reset();
+            m_pool.reset();
+            m_lock.unlock();
+            return fail(error, u"cannot listen for HTTPS on %1 port %2: %3"_s
+                                   .arg(m_options.tls.bindAddress.toString())
+                                   .arg(m_options.tls.port)
+                                   .arg(listenError));
+        }
+    }
     m_running = true;
+    if (m_canary)
+        m_canary->start(m_canaryTarget, m_server->serverPort());
     armDeadlineTimer();
     m_orchestratorTimer.start();
     m_uptime.start();
@@ -351,6 +428,8 @@ void Engine::stop()
     m_archivePool.waitForDone();
     const bool wasRunning = m_running;
     m_running = false;
+    if (m_canary)
+        m_canary->stop();
     m_deadlineTimer.stop();
     m_orchestratorTimer.stop();
     m_samplerTimer.stop();
@@ -372,6 +451,10 @@ void Engine::stop()
     // The I/O threads may still run handlers until the server is closed: everything a handler
     // reaches (queue, writer queue, writer object, pool) stays alive until then; the threads
     // behind them stop first, so late pushes are refused or simply never answered.
+    if (m_tls) {
+        m_tls->close(); // its relays are clients of the server: they go first
+        m_tls.reset();
+    }
     if (m_pool)
         m_pool->stop();
     if (m_writer)
@@ -390,6 +473,11 @@ void Engine::stop()
 quint16 Engine::port() const
 {
     return m_server ? m_server->serverPort() : 0;
+}
+
+quint16 Engine::tlsPort() const
+{
+    return m_tls ? m_tls->port() : 0;
 }
 
 SessionRecord Engine::currentRecord() const
@@ -580,6 +668,9 @@ bool Engine::createSession(SessionDefinition definition, const QString &actor, Q
     if (const QString refusal = switchRefusal(); !refusal.isEmpty())
         return fail(error, refusal);
     definition.id = m_maxSessionId + 1;
+    // A session with voter tokens gets its secret here, whoever created it (API or console).
+    if (definition.voterToken == VoterTokenMode::Hmac && definition.voterTokenSecret.isEmpty())
+        definition.voterTokenSecret = QString::fromLatin1(VoterToken::newSecret());
     const QString problem = definition.validate();
     if (!problem.isEmpty())
         return fail(error, problem);

@@ -10,12 +10,14 @@
 #include <QThreadPool>
 #include <QTimer>
 
+#include "access/accesscontrol.h"
 #include "engine/alertmonitor.h"
 #include "engine/consolebackend.h"
 #include "engine/finalization.h"
 #include "engine/publishing.h"
 #include "engine/rehearsal.h"
 #include "engine/resultfeeds.h"
+#include "engine/tlsterminator.h"
 #include "ingest/ingestgate.h"
 #include "ingest/ingestqueue.h"
 #include "ingest/journalwriter.h"
@@ -34,6 +36,7 @@ class HttpServer;
 struct ReplyTicket;
 } // namespace Http
 class WorkerPool;
+class Canary;
 struct ApiContext;
 struct AdminAction;
 struct RehearsalCommand;
@@ -72,6 +75,12 @@ public:
         int idleTimeoutMs = 60'000;    // an idle keep-alive connection is closed after this
         bool serveAudiencePage = true; // GET / and /vote: the built-in voting page for phones
         FeedOptions feeds;             // export folder, CasparCG, final files (ResultFeeds)
+        AccessOptions access;          // admin token, trusted proxies, rate limits
+        // The canary vote (engine/canary.h): one every canaryIntervalMs (0: none), missed when
+        // not stored within canaryDeadlineMs.
+        int canaryIntervalMs = 0;
+        int canaryDeadlineMs = 5'000;
+        TlsOptions tls; // the optional HTTPS listener (engine/tlsterminator.h)
     };
 
     explicit Engine(Options options, const Clock &clock = SystemClock::instance(), QObject *parent = nullptr);
@@ -86,6 +95,7 @@ public:
     bool isRunning() const { return m_running; }
 
     quint16 port() const;
+    quint16 tlsPort() const; // 0 without the HTTPS listener
     QString databasePath() const { return m_options.databasePath; }
 
     // ConsoleBackend
@@ -148,6 +158,7 @@ public:
     void checkDeadline();
 
     const Metrics &metrics() const { return m_metrics; }
+    Canary *canary() const { return m_canary.get(); } // null when off
     QList<SecondSample> metricsSeries() const override;
     SecondSample latestMetrics() const override;
     qint64 queueCapacity() const override { return m_options.queueCapacity; }
@@ -169,6 +180,9 @@ Q_SIGNALS:
     // The export folder stopped taking the feed files (the last good ones stay); for the alert.
     void exportFailed(const QString &message);
     void exportRecovered();
+    // The canary vote was not stored in time (the alert), and seen again afterwards.
+    void canaryMissing(const QString &message);
+    void canaryRecovered();
 
 private:
     enum class Action
@@ -267,8 +281,12 @@ private:
     IngestGate m_gate;
     VoteHandler m_voteHandler;
     std::unique_ptr<JournalWriter> m_writer;
-    std::unique_ptr<ApiContext> m_api; // the router's handlers refer to it
+    std::unique_ptr<AccessControl> m_access; // the handlers refer to it: outlives the server
+    std::unique_ptr<ApiContext> m_api;       // the router's handlers refer to it
     std::unique_ptr<Http::HttpServer> m_server;
+    std::unique_ptr<TlsTerminator> m_tls; // null without HTTPS
+    std::unique_ptr<Canary> m_canary;     // null when off; set before the server runs
+    QHostAddress m_canaryTarget;
     QTimer m_deadlineTimer;
     QTimer m_publishTimer; // auto-publish, once a second
     PublishedBox m_publishedBox;

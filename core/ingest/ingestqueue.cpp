@@ -30,23 +30,28 @@ IngestQueue::PushResult IngestQueue::pushVote(PendingVote &&vote)
     {
         std::lock_guard lock(shard.mutex);
         const Admission &admission = shard.admission;
-        // A vote for a session that is no longer current: that session stopped taking votes.
-        if (vote.sessionId != admission.sessionId)
+        // The canary is not a vote of any session: no window admits or refuses it, only the
+        // capacity does (it must see what a vote sees: a full pipeline, a failing store).
+        if (vote.isCanary()) {
+        } else if (vote.sessionId != admission.sessionId) {
+            // A vote for a session that is no longer current: that session stopped taking votes.
             return PushResult::WindowClosed;
-        switch (admission.state) {
-        case WindowState::Draft:
-        case WindowState::Ready:
-            return PushResult::WindowNotOpen;
-        case WindowState::Open:
-            if (vote.receivedAtMs < admission.acceptFromMs)
+        } else {
+            switch (admission.state) {
+            case WindowState::Draft:
+            case WindowState::Ready:
                 return PushResult::WindowNotOpen;
-            if (vote.receivedAtMs >= admission.acceptUntilMs)
+            case WindowState::Open:
+                if (vote.receivedAtMs < admission.acceptFromMs)
+                    return PushResult::WindowNotOpen;
+                if (vote.receivedAtMs >= admission.acceptUntilMs)
+                    return PushResult::WindowClosed;
+                break;
+            case WindowState::Closing:
+            case WindowState::Closed:
+            case WindowState::Final:
                 return PushResult::WindowClosed;
-            break;
-        case WindowState::Closing:
-        case WindowState::Closed:
-        case WindowState::Final:
-            return PushResult::WindowClosed;
+            }
         }
         if (m_depth.fetch_add(1, std::memory_order_relaxed) >= m_capacity) {
             m_depth.fetch_sub(1, std::memory_order_relaxed);

@@ -609,10 +609,13 @@ void JournalWriter::refuse(std::vector<WorkBatch> &batches, RejectReason reason,
                                 ? u"the vote could not be stored; try again"_s
                                 : u"this vote is no longer open"_s;
     for (WorkBatch &batch : batches) {
-        m_rejects->add(reason, qint64(batch.votes.size()));
-        m_metrics.votesRejected.fetch_add(qint64(batch.votes.size()), std::memory_order_relaxed);
-        if (reason == RejectReason::StorageUnavailable) // the failed commit's and those drained after it
-            m_metrics.votesFailed.fetch_add(qint64(batch.votes.size()), std::memory_order_relaxed);
+        // A canary is nobody's vote: its refusal is the canary's alert, not a statistic.
+        if (batch.sessionId != kCanarySessionId || batch.counted) {
+            m_rejects->add(reason, qint64(batch.votes.size()));
+            m_metrics.votesRejected.fetch_add(qint64(batch.votes.size()), std::memory_order_relaxed);
+            if (reason == RejectReason::StorageUnavailable) // the failed commit's and those drained after it
+                m_metrics.votesFailed.fetch_add(qint64(batch.votes.size()), std::memory_order_relaxed);
+        }
         m_ingest.release(qint64(batch.votes.size()));
         for (PendingVote &vote : batch.votes) {
             Http::HttpResponse response =
@@ -632,9 +635,16 @@ bool JournalWriter::commit(std::vector<WorkBatch> &batches)
     std::vector<WorkBatch> storable;
     std::vector<WorkBatch> stale;
     std::size_t voteCount = 0;
+    std::size_t canaryCount = 0;
     for (WorkBatch &batch : batches) {
         if (batch.counted && batch.sessionId == m_session.id) {
             voteCount += batch.votes.size();
+            storable.push_back(std::move(batch));
+        } else if (!batch.counted && batch.sessionId == kCanarySessionId) {
+            // Stored in the same group commit as the votes (under session 0, which nothing
+            // counts), so its 202 proves the path a vote takes, commit included.
+            voteCount += batch.votes.size();
+            canaryCount += batch.votes.size();
             storable.push_back(std::move(batch));
         } else {
             stale.push_back(std::move(batch));
@@ -649,7 +659,9 @@ bool JournalWriter::commit(std::vector<WorkBatch> &batches)
         for (const WorkBatch &batch : storable) {
             for (const PendingVote &vote : batch.votes) {
                 rows.push_back({m_nextSeq + qint64(rows.size()), batch.sessionId, vote.voter.view(),
-                                m_optionKeys[vote.optionIndex], vote.receivedAtMs});
+                                vote.isCanary() ? QByteArrayView(kCanaryOptionKey)
+                                                : QByteArrayView(m_optionKeys[vote.optionIndex]),
+                                vote.receivedAtMs});
             }
         }
         if (Q_UNLIKELY(m_crashPlan.point != FaultInjection::CrashPoint::None))
@@ -670,8 +682,10 @@ bool JournalWriter::commit(std::vector<WorkBatch> &batches)
             crashTestHook(FaultInjection::CrashPoint::AfterCommit);
         storageWorks();
         m_nextSeq += qint64(rows.size());
-        for (const WorkBatch &batch : storable)
-            m_counts.add(batch.delta);
+        for (const WorkBatch &batch : storable) {
+            if (batch.counted)
+                m_counts.add(batch.delta);
+        }
         ++m_version;
         // Readers must see the tally include a vote by the time its 202 is out.
         publishSnapshot();
@@ -681,11 +695,12 @@ bool JournalWriter::commit(std::vector<WorkBatch> &batches)
         for (WorkBatch &batch : storable) {
             for (PendingVote &vote : batch.votes) {
                 replies.emplace_back(vote.ticket, acceptedResponse(batch.sessionId, rows[row++].seq));
-                m_metrics.endToEnd.record((releasedNs - vote.receivedNs) / 1000);
+                if (batch.counted)
+                    m_metrics.endToEnd.record((releasedNs - vote.receivedNs) / 1000);
             }
         }
-        m_metrics.votesPersisted.fetch_add(qint64(voteCount), std::memory_order_relaxed);
-        m_metrics.votesAccepted.fetch_add(qint64(voteCount), std::memory_order_relaxed);
+        m_metrics.votesPersisted.fetch_add(qint64(voteCount - canaryCount), std::memory_order_relaxed);
+        m_metrics.votesAccepted.fetch_add(qint64(voteCount - canaryCount), std::memory_order_relaxed);
         m_ingest.release(qint64(voteCount));
     }
     Http::sendReplies(std::move(replies));

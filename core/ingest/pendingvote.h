@@ -28,6 +28,15 @@ struct VoterId
     }
 };
 
+// The canary (semantic monitoring, engine/canary.h): a test vote the app sends itself through
+// the public endpoint. It travels the whole pipeline and is stored under this session id,
+// which no show session ever has (ids start at 1), so no tally, recount, export or vote-log
+// read of a session ever sees it.
+constexpr qint64 kCanarySessionId = 0;
+constexpr char kCanaryVoterPrefix[] = "canary.";
+constexpr char kCanaryHeader[] = "x-votedesk-canary"; // "1": only from the local machine
+constexpr char kCanaryOptionKey[] = "canary";         // the option stored with its rows
+
 // A vote that passed edge validation, on its way through the pipeline.
 struct PendingVote
 {
@@ -38,4 +47,6 @@ struct PendingVote
     qint64 receivedAtMs = 0;  // wall clock (injected Clock): stored with the vote, decides lateness
     qint64 receivedNs = 0;    // steady clock: end-to-end latency
     Http::ReplyTicket ticket; // where its 202 (or 503) goes once its batch commits
+
+    bool isCanary() const { return sessionId == kCanarySessionId; }
 };

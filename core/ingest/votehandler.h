@@ -1,5 +1,6 @@
 #pragma once
 
+#include "access/accesscontrol.h"
 #include "http/router.h"
 #include "ingest/ingestgate.h"
 #include "ingest/ingestqueue.h"
@@ -20,9 +21,19 @@ public:
     // The answer for a refused vote, counted against the session and process-wide.
     Http::HttpResponse refuse(RejectCounters &counters, RejectReason reason, const QString &message) const;
 
+    // Before the server starts: client addresses, rate limits and voter-token counters. Without
+    // it votes are neither rate limited nor checked against proxies (voter tokens still are).
+    void setAccessControl(AccessControl *access) { m_access = access; }
+
 private:
+    std::optional<Http::HttpResponse> handleCanary(const Http::HttpRequest &request,
+                                                   const Http::RequestContext &context, qint64 receivedAtMs,
+                                                   qint64 receivedNs) const;
+    Http::HttpResponse rateLimited(RejectCounters &counters, qint64 waitMs, const QString &message) const;
+
     IngestGate &m_gate;
     IngestQueue &m_queue;
     Metrics &m_metrics;
     const Clock &m_clock;
+    AccessControl *m_access = nullptr;
 };

@@ -56,6 +56,8 @@ public:
     // The names the sampler reads its queue depth and active workers by: register these.
     static constexpr char kQueueDepthGauge[] = "votedesk_queue_depth";
     static constexpr char kActiveWorkersGauge[] = "votedesk_workers_active";
+    // The canary's last latency in seconds, NaN when it was missed (engine/canary.h).
+    static constexpr char kCanaryLatencyGauge[] = "votedesk_canary_latency_seconds";
 
     // Prometheus text exposition format (version 0.0.4).
     struct Sample

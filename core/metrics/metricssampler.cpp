@@ -65,6 +65,10 @@ void MetricsSampler::sample(qint64 nowMs)
         batchCount > 0 ? double(current.batchVotes - m_baseline.batchVotes) / double(batchCount) : 0.0;
     s.queueDepth = gaugeValue(m_metrics, Metrics::kQueueDepthGauge);
     s.activeWorkers = gaugeValue(m_metrics, Metrics::kActiveWorkersGauge);
+    // The last canary's latency as it stands at the sample (a probe every few seconds, so a
+    // line that holds its value between them); a missed one reads NaN there.
+    if (const std::optional<double> canary = m_metrics.readGauge(Metrics::kCanaryLatencyGauge))
+        s.canaryLatencyMs = std::isnan(*canary) ? -1.0 : *canary * 1000.0;
     // The interval's own distribution: a lifetime percentile would flatten any spike.
     const LatencyHistogram::Snapshot endToEnd = current.endToEnd - m_baseline.endToEnd;
     s.latencyP50Ms = millis(endToEnd.percentile(50));

@@ -27,6 +27,9 @@ struct SecondSample
     double latencyP95Ms = 0;
     double latencyP99Ms = 0;
     double commitP99Ms = 0;
+    // The canary (engine/canary.h): send to 202 of the last probe at atMs; -1 when it was
+    // missed, 0 when there is no canary or no probe yet.
+    double canaryLatencyMs = 0;
 };
 
 // Turns the cumulative counters and histograms of a Metrics into SecondSamples and keeps the

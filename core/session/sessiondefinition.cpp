@@ -1,5 +1,6 @@
 #include "session/sessiondefinition.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <QDir>
@@ -159,6 +160,17 @@ bool parseResultsVisibility(const QString &name, ResultsVisibility *visibility)
     return false;
 }
 
+QString voterTokenModeName(VoterTokenMode mode)
+{
+    switch (mode) {
+    case VoterTokenMode::None:
+        return u"none"_s;
+    case VoterTokenMode::Hmac:
+        return u"hmac"_s;
+    }
+    return u"none"_s;
+}
+
 int SessionDefinition::indexOf(QByteArrayView key) const
 {
     for (int i = 0; i < options.size(); ++i) {
@@ -234,6 +246,19 @@ SessionProblem SessionDefinition::check() const
         return problem(SessionField::ExportFolder,
                        u"export_folder \"%1\" must be an absolute path of at most 1000 characters (or empty "
                        u"for the console's setting)"_s.arg(exportFolder.left(80)));
+    if (voterToken == VoterTokenMode::None && !voterTokenSecret.isEmpty())
+        return problem(SessionField::VoterToken, u"voter_token_secret needs \"voter_token\": \"hmac\""_s);
+    if (voterToken == VoterTokenMode::Hmac && !voterTokenSecret.isEmpty()) {
+        // Unpadded base64url of 16 to 64 bytes: 22 to 86 characters, never 4n + 1.
+        const bool base64url = std::all_of(voterTokenSecret.cbegin(), voterTokenSecret.cend(), [](QChar ch) {
+            return (ch >= u'A' && ch <= u'Z') || (ch >= u'a' && ch <= u'z') || (ch >= u'0' && ch <= u'9') ||
+                   ch == u'-' || ch == u'_';
+        });
+        if (!base64url || voterTokenSecret.size() < 22 || voterTokenSecret.size() > 86 ||
+            voterTokenSecret.size() % 4 == 1)
+            return problem(SessionField::VoterToken,
+                           u"voter_token_secret must be 16 to 64 bytes as unpadded base64url"_s);
+    }
     const QString ruleProblem = rule().validate();
     if (!ruleProblem.isEmpty())
         return problem(SessionField::Policy, ruleProblem);
@@ -262,6 +287,10 @@ QJsonObject SessionDefinition::toJson() const
         json.insert(u"export_folder"_s, exportFolder);
     if (id != 0)
         json.insert(u"id"_s, id);
+    if (voterToken != VoterTokenMode::None) {
+        json.insert(u"voter_token"_s, voterTokenModeName(voterToken));
+        json.insert(u"voter_token_secret"_s, voterTokenSecret);
+    }
     return json;
 }
 
@@ -353,6 +382,19 @@ bool SessionDefinition::fromJson(const QJsonObject &json, SessionDefinition *out
         if (!voterId.isString())
             return fail(u"voter_id must be browser, query or code"_s);
         def.audienceVoterId = voterId.toString();
+    }
+    const QJsonValue voterToken = json.value(u"voter_token"_s);
+    if (!voterToken.isUndefined()) {
+        if (voterToken == u"hmac"_s)
+            def.voterToken = VoterTokenMode::Hmac;
+        else if (voterToken != u"none"_s)
+            return fail(u"voter_token must be none or hmac"_s);
+    }
+    const QJsonValue secret = json.value(u"voter_token_secret"_s);
+    if (!secret.isUndefined()) {
+        if (!secret.isString())
+            return fail(u"voter_token_secret must be a string"_s);
+        def.voterTokenSecret = secret.toString();
     }
     const QJsonValue rehearsal = json.value(u"rehearsal"_s);
     if (!rehearsal.isUndefined() && !rehearsal.isBool())

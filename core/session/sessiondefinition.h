@@ -67,6 +67,16 @@ enum class ResultsVisibility
 QString resultsVisibilityName(ResultsVisibility visibility); // "live", "after_close", "on_publish"
 bool parseResultsVisibility(const QString &name, ResultsVisibility *visibility);
 
+// Whether votes must carry a voter token (access/votertoken.h): the show's app signs each
+// voter id with the session's secret, and unsigned or wrongly signed votes get 401.
+enum class VoterTokenMode
+{
+    None = 1, // any well-formed voter id is taken (default)
+    Hmac      // X-Voter-Token: HMAC-SHA-256(secret, voter id)
+};
+
+QString voterTokenModeName(VoterTokenMode mode); // "none", "hmac"
+
 // Which part of a definition a validation problem is about, so an editor can point at it.
 enum class SessionField
 {
@@ -80,7 +90,8 @@ enum class SessionField
     LateTolerance,
     Policy, // the counting rule: policy, vote cap, option cap
     VoterId,
-    ExportFolder
+    ExportFolder,
+    VoterToken
 };
 
 // The first problem of a definition: the field, the option it is in (0-based, -1 when the
@@ -126,6 +137,11 @@ struct SessionDefinition
     // "query" (the show's link carries ?voter=...), or "code" (the voter types a code the show
     // handed out). Only the built-in page reads it; apps send their own ids.
     QString audienceVoterId = QStringLiteral("browser");
+    VoterTokenMode voterToken = VoterTokenMode::None;
+    // With Hmac: the secret as unpadded base64url of 16-64 random bytes, kept with the session
+    // (the store) and shown to the operator and the admin API, never to the public endpoints.
+    // Empty in a new definition means "generate one" (the engine does, when it stores it).
+    QString voterTokenSecret;
     // A rehearsal: the console can feed it simulated audience traffic, and everything it shows
     // and exports (banner, published picture, feeds, report) is marked REHEARSAL. A live
     // session refuses simulated traffic. Fixed when the session is created.
@@ -153,6 +169,7 @@ struct SessionDefinition
     //  "window_seconds":120,"late_tolerance_ms":0,"policy":"last_wins"|"capped:20",
     //  "option_cap":0,"visibility":"on_publish","auto_publish":false,"voter_id":"browser",
     //  "rehearsal":false,"export_folder":"/srv/graphics"} (export_folder only when set)
+    // plus "voter_token":"hmac","voter_token_secret":"…" for a session with voter tokens.
     QJsonObject toJson() const;
     // Parses and validates; on failure returns false and sets *error to a message that
     // names the field. Missing colours get defaults from a broadcast-safe palette.

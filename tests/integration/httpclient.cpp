@@ -65,11 +65,14 @@ HttpClient::Response HttpClient::get(const QString &path, const QList<QPair<QByt
 }
 
 HttpClient::Response HttpClient::post(const QString &path, const QByteArray &body,
-                                      const QByteArray &contentType)
+                                      const QByteArray &contentType,
+                                      const QList<QPair<QByteArray, QByteArray>> &headers)
 {
     QNetworkRequest request(QUrl(u"http://127.0.0.1:%1%2"_s.arg(m_port).arg(path)));
     if (!contentType.isEmpty())
         request.setRawHeader("Content-Type", contentType);
+    for (const auto &header : headers)
+        request.setRawHeader(header.first, header.second);
     return run(m_manager.post(request, body));
 }
 

@@ -28,7 +28,8 @@ public:
 
     Response get(const QString &path, const QList<QPair<QByteArray, QByteArray>> &headers = {});
     Response post(const QString &path, const QByteArray &body,
-                  const QByteArray &contentType = "application/json");
+                  const QByteArray &contentType = "application/json",
+                  const QList<QPair<QByteArray, QByteArray>> &headers = {});
     Response postJson(const QString &path, const QJsonObject &json);
 
     // The usual calls of the tests.
