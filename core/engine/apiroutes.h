@@ -72,6 +72,8 @@ struct ApiContext
     bool serveAudiencePage = true;
     // The admin API's gate (loopback or admin token) and the access counters. Null: loopback only.
     AccessControl *access = nullptr;
+    // The fraud figures (GET /v1/admin/fraud); thread-safe. Null: the endpoint answers 404.
+    const FraudMonitor *fraud = nullptr;
 };
 
 // The v1 route table (DESIGN.md §4).

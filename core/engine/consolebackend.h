@@ -4,6 +4,7 @@
 #include <QObject>
 #include <QString>
 
+#include "access/fraudmonitor.h"
 #include "engine/consoleevent.h"
 #include "engine/finalization.h"
 #include "engine/rehearsal.h"
@@ -53,6 +54,13 @@ public:
     virtual WindowStatus windowStatus() const = 0;
     virtual TallySnapshotPtr tally() const = 0; // never null
     virtual SessionCounters counters() const = 0;
+    // The fraud figures of the current session (top `limit` voter ids and addresses, votes per
+    // second, refused share). Polled with the other getters; never signalled per vote.
+    virtual FraudSnapshot fraud(int limit) const
+    {
+        Q_UNUSED(limit);
+        return {};
+    }
     virtual QString ingestUrl() const = 0; // e.g. http://127.0.0.1:8080/v1/votes
     // The built-in audience page (http://host:port/vote); empty when it is not served.
     virtual QString audienceUrl() const { return {}; }

@@ -333,6 +333,8 @@ bool Engine::start(QString *error)
     }
     m_api->access = m_access.get();
     m_voteHandler.setAccessControl(m_access.get());
+    m_voteHandler.setFraudMonitor(&m_fraud);
+    m_api->fraud = &m_fraud;
     m_api->listSessions = [this](const Http::ReplyTicket &ticket) {
         adminListSessions(ticket);
     };
@@ -687,6 +689,10 @@ void Engine::makeCurrent(const SessionDefinition &definition, qint64 createdAtMs
     m_window = VotingWindow(definition.windowMs, definition.lateToleranceMs);
     m_createdAtMs = createdAtMs;
     m_rejects = std::make_shared<RejectCounters>();
+    // The figures are per session like the reject counters. A request an I/O thread is
+    // handling at this instant may still land in the new figures: they are indicators, the
+    // count itself comes from the store.
+    m_fraud.reset();
     // Nothing of the new session is on air until its visibility allows it.
     m_published.reset();
     m_publishVersion = 0;
@@ -1119,6 +1125,14 @@ SessionCounters Engine::counters() const
     c.rejectedByReason = m_rejects->byCode();
     c.queueDepth = m_queue.depth();
     return c;
+}
+
+FraudSnapshot Engine::fraud(int limit) const
+{
+    const qint64 steadyMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now().time_since_epoch())
+                                .count();
+    return m_fraud.snapshot(limit, steadyMs);
 }
 
 QString Engine::ingestUrl() const

@@ -103,6 +103,7 @@ public:
     WindowStatus windowStatus() const override;
     TallySnapshotPtr tally() const override;
     SessionCounters counters() const override;
+    FraudSnapshot fraud(int limit) const override;
     QString ingestUrl() const override;
     bool openLines(QString *error) override;
     bool extendLines(int seconds, QString *error) override;
@@ -279,6 +280,9 @@ private:
     std::atomic<qint64> m_workerScaleDowns{0};
     SnapshotBox m_snapshots;
     IngestGate m_gate;
+    // The fraud figures: written by the I/O threads (the vote handler), read here on the
+    // poll of the console or the admin API; thread-safe by its shard locks (fraudmonitor.h).
+    FraudMonitor m_fraud;
     VoteHandler m_voteHandler;
     std::unique_ptr<JournalWriter> m_writer;
     std::unique_ptr<AccessControl> m_access; // the handlers refer to it: outlives the server
