@@ -608,6 +608,29 @@ Http::Router buildApiRouter(const ApiContext &ctx)
         return std::optional(HttpResponse::json(200, toJson(body)));
     });
 
+    router.add(
+        Method::Post, "/v1/admin/exclusions", [&ctx](const HttpRequest &request, const RequestContext &rc) {
+            if (auto refused = adminOnly(ctx, request, rc))
+                return refused;
+            if (!ctx.exclude)
+                return std::optional(HttpResponse::jsonError(404, "not_found", u"no exclusions here"_s));
+            const QJsonDocument doc = QJsonDocument::fromJson(request.body.toByteArray());
+            const QJsonObject body = doc.object();
+            CountExclusion exclusion;
+            if (!doc.isObject() ||
+                !CountExclusion::parseKind(body.value(u"kind"_s).toString(), &exclusion.kind) ||
+                !body.value(u"value"_s).isString() || !body.value(u"reason"_s).isString()) {
+                return std::optional(HttpResponse::jsonError(
+                    400, "bad_request",
+                    u"send {\"kind\":\"voter\"|\"address_range\",\"value\":…,\"reason\":…}"_s));
+            }
+            exclusion.value = body.value(u"value"_s).toString();
+            exclusion.reason = body.value(u"reason"_s).toString();
+            exclusion.actor = actorOf(rc);
+            ctx.exclude(exclusion, rc.ticket);
+            return std::optional<HttpResponse>();
+        });
+
     // Audience pages and graphics on other origins may vote and read; nothing else.
     for (const char *path : {"/v1/votes", "/v1/session"})
         router.allowCrossOrigin(path);

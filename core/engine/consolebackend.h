@@ -11,6 +11,7 @@
 #include "engine/sessionarchive.h"
 #include "export/publishedresults.h"
 #include "metrics/metricssampler.h"
+#include "session/countexclusion.h"
 #include "session/sessiondefinition.h"
 #include "session/votingwindow.h"
 #include "tally/tallysnapshot.h"
@@ -117,6 +118,21 @@ public:
         return refuse(error);
     }
 
+    // Leaves a voter id or an address range out of the count, with the operator's reason
+    // (required). Stored with the session and in its audit log, applied by replayPolicy() and
+    // by the finalizing recount. Refused (false, *error) for a bad value, an empty reason, or
+    // a session already certified. exclusionsChanged() follows when it is stored.
+    virtual bool excludeFromCount(CountExclusion::Kind kind, const QString &value, const QString &reason,
+                                  QString *error)
+    {
+        Q_UNUSED(kind);
+        Q_UNUSED(value);
+        Q_UNUSED(reason);
+        return refuse(error);
+    }
+    // The exclusions of the current session, oldest first.
+    virtual CountExclusions exclusions() const { return {}; }
+
     // Sessions (a show runs several votes). The answers arrive as signals: the store is on
     // another thread and the UI never waits for it.
     // Creates a session from a definition and makes it current (refused while the lines of the
@@ -167,6 +183,7 @@ Q_SIGNALS:
     void sessionDeleted(qint64 sessionId);
     void sessionActionFailed(const QString &message);
     void rehearsalChanged();
+    void exclusionsChanged();
 
 private:
     static bool refuse(QString *error)

@@ -15,6 +15,7 @@
 #include "export/csvwriter.h"
 #include "export/feedwriter.h"
 #include "export/textescape.h"
+#include "session/countexclusion.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -173,6 +174,15 @@ ResultsPack::Outcome ResultsPack::write(const QString &zipPath, const ResultsPac
     };
 
     VoteReplay replay(results.session, inputs.rule);
+    // The operator's exclusions are in the audit log the report prints: the pack's replay leaves
+    // out the same votes the certifying recount did, so the counted column agrees with it.
+    QSet<QByteArray> excluded;
+    for (const AuditEntry &entry : inputs.report.audit) {
+        const auto exclusion = CountExclusion::fromEvent(entry.kind, entry.detail, entry.actor, entry.atMs);
+        if (exclusion && exclusion->kind == CountExclusion::Kind::Voter)
+            excluded.insert(exclusion->value.toLatin1());
+    }
+    replay.setExcludedVoters(std::move(excluded));
     QString readError;
     if (!replay.prepare(votes, &readError))
         return fail(u"cannot read the vote log: "_s + readError);

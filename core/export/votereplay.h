@@ -6,6 +6,7 @@
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QHash>
+#include <QSet>
 #include <QString>
 
 #include "session/sessiondefinition.h"
@@ -32,6 +33,7 @@ struct ReplayVote
 //                              (unlimited and capped only; a vote it stops does not use up N)
 //   "late"                     received after the close
 //   "unknown option"           the key is not an option of the session (a damaged log)
+//   "excluded by the operator" the voter id was left out of the count (setExcludedVoters)
 // and keeps the raw and exact counts it implies, to be compared with the certified tally.
 //
 // last_wins needs to know each voter's last vote before it can judge the first one, so the
@@ -52,6 +54,10 @@ public:
 
     VoteReplay(const SessionDefinition &session, CountingRule rule);
     const CountingRule &rule() const { return m_rule; }
+
+    // The operator's exclusions (CountExclusion, kind voter): their votes are left out
+    // entirely, neither raw nor counted, judged "excluded by the operator". Set before prepare().
+    void setExcludedVoters(QSet<QByteArray> voters) { m_excluded = std::move(voters); }
 
     // The first pass (a no-op except for last_wins). Call once before judging.
     bool prepare(const Source &source, QString *error);
@@ -82,12 +88,18 @@ private:
         int ballot = -1; // count(), last_wins: the option the voter's ballot is on now
     };
 
+    bool isExcluded(QByteArrayView voter) const
+    {
+        return !m_excluded.isEmpty() && m_excluded.contains(voter.toByteArray());
+    }
+
     SessionDefinition m_session;
     CountingRule m_rule;
     int m_optionCap = 0; // the one that can stop a vote (CountingRule::effectiveOptionCap)
     qint64 m_sessionId = 0;
     QHash<QByteArray, VoterState> m_voters;
     QHash<QByteArray, int> m_perOption; // voter + '\0' + option -> votes counted for it
+    QSet<QByteArray> m_excluded;
     std::vector<qint64> m_raw;
     std::vector<qint64> m_exact;
 };
