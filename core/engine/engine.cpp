@@ -1474,14 +1474,25 @@ bool Engine::finalize(const QString &actor, Refusal *refusal, std::optional<Http
         certified.exact = recount.exact;
         certified.accepted = recount.accepted;
         certified.uniqueVoters = recount.uniqueVoters;
+        qsizetype excluded = 0;
         inputs->accepted = recount.accepted;
         inputs->uniqueVoters = recount.uniqueVoters;
         for (const EventRow &row : audit) {
             inputs->audit.append(auditEntryFrom(row));
             if (row.kind == u"lines_extended")
                 inputs->extendedAtMs.append(row.atMs);
+            excluded += row.kind == QLatin1StringView(CountExclusion::kEventKind) ? 1 : 0;
         }
-        inputs->audit.append(auditEntryFrom(event));
+        // The line above names the live tally's counts; with exclusions the certified ones differ,
+        // and the report and the stored line must say which were certified.
+        EventRow shown = event;
+        if (excluded > 0) {
+            const QString suffix = u"; %1 exclusions applied (count_excluded): certified exact %2"_s.arg(
+                QString::number(excluded), describeCounts(recount.exact, inputs->results.session));
+            shown.detail += suffix;
+            finalEvent->detail += suffix;
+        }
+        inputs->audit.append(auditEntryFrom(shown));
         *picture = toPublishedRecord(inputs->results);
         if (!writer)
             return true;

@@ -180,6 +180,7 @@ private Q_SLOTS:
                        e.detail.contains(u"five votes in a second from one id"_s);
             });
         QVERIFY(inReport);
+        QVERIFY(inputs.audit.last().detail.contains(u"1 exclusions applied"_s));
         QCOMPARE(exclude(u"voter"_s, u"fan1"_s, u"too late"_s).status, 409);
 
         // The audit log (stored with the session) has the line with its reason and actor.
