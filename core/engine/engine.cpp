@@ -1712,11 +1712,15 @@ bool Engine::excludeFromCount(CountExclusion exclusion, QString *error)
             exclusion.value.toLatin1() != exclusion.value.toUtf8())
             return fail(error, u"not a voter id: 1-64 characters of A-Z a-z 0-9 . _ : @ + -"_s);
         break;
-    case CountExclusion::Kind::AddressRange:
-        // The vote log does not keep client addresses yet, so a recount could not apply a range:
-        // refused rather than accepted and silently ignored.
-        return fail(error, u"address ranges cannot be excluded yet: the vote log does not keep client "
-                           u"addresses (exclude the voter ids instead)"_s);
+    case CountExclusion::Kind::AddressRange: {
+        // Stored in canonical form (host bits cleared) so the recount parses back the same range.
+        // Votes stored before schema 4 have no address and are never in a range.
+        const std::optional<IpRange> range = IpRange::parse(exclusion.value);
+        if (!range)
+            return fail(error, u"not an address range: 203.0.113.0/24, 2001:db8::/32 or one address"_s);
+        exclusion.value = range->toString();
+        break;
+    }
     default:
         return fail(error, u"exclude a voter or an address range"_s);
     }

@@ -12,6 +12,7 @@
 #include <QMessageAuthenticationCode>
 #include <QTemporaryFile>
 
+#include "access/exclusionfilter.h"
 #include "export/csvwriter.h"
 #include "export/feedwriter.h"
 #include "export/textescape.h"
@@ -176,13 +177,17 @@ ResultsPack::Outcome ResultsPack::write(const QString &zipPath, const ResultsPac
     VoteReplay replay(results.session, inputs.rule);
     // The operator's exclusions are in the audit log the report prints: the pack's replay leaves
     // out the same votes the certifying recount did, so the counted column agrees with it.
-    QSet<QByteArray> excluded;
+    CountExclusions exclusions;
     for (const AuditEntry &entry : inputs.report.audit) {
-        const auto exclusion = CountExclusion::fromEvent(entry.kind, entry.detail, entry.actor, entry.atMs);
-        if (exclusion && exclusion->kind == CountExclusion::Kind::Voter)
-            excluded.insert(exclusion->value.toLatin1());
+        if (const auto exclusion =
+                CountExclusion::fromEvent(entry.kind, entry.detail, entry.actor, entry.atMs))
+            exclusions.append(*exclusion);
     }
-    replay.setExcludedVoters(std::move(excluded));
+    if (!exclusions.isEmpty()) {
+        replay.setExcluded([filter = ExclusionFilter(exclusions)](const ReplayVote &vote) {
+            return filter.excludes(vote.voter, vote.clientAddress);
+        });
+    }
     QString readError;
     if (!replay.prepare(votes, &readError))
         return fail(u"cannot read the vote log: "_s + readError);

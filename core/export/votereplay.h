@@ -19,7 +19,8 @@ struct ReplayVote
     QByteArrayView voter;
     QByteArrayView option; // the option key
     qint64 receivedAtMs = 0;
-    bool late = false; // received after the close: stored for the record, never counted
+    bool late = false;                 // received after the close: stored for the record, never counted
+    QByteArrayView clientAddress = {}; // 16 bytes, or empty when not stored (VoteRow)
 };
 
 // Replays a session's vote log under a counting rule (the session's CountingRule, or another
@@ -55,9 +56,10 @@ public:
     VoteReplay(const SessionDefinition &session, CountingRule rule);
     const CountingRule &rule() const { return m_rule; }
 
-    // The operator's exclusions (CountExclusion, kind voter): their votes are left out
+    // The operator's exclusions (CountExclusion): a vote the test says yes to is left out
     // entirely, neither raw nor counted, judged "excluded by the operator". Set before prepare().
-    void setExcludedVoters(QSet<QByteArray> voters) { m_excluded = std::move(voters); }
+    using Excluded = std::function<bool(const ReplayVote &vote)>;
+    void setExcluded(Excluded excluded) { m_excluded = std::move(excluded); }
 
     // The first pass (a no-op except for last_wins). Call once before judging.
     bool prepare(const Source &source, QString *error);
@@ -88,10 +90,7 @@ private:
         int ballot = -1; // count(), last_wins: the option the voter's ballot is on now
     };
 
-    bool isExcluded(QByteArrayView voter) const
-    {
-        return !m_excluded.isEmpty() && m_excluded.contains(voter.toByteArray());
-    }
+    bool isExcluded(const ReplayVote &vote) const { return m_excluded && m_excluded(vote); }
 
     SessionDefinition m_session;
     CountingRule m_rule;
@@ -99,7 +98,7 @@ private:
     qint64 m_sessionId = 0;
     QHash<QByteArray, VoterState> m_voters;
     QHash<QByteArray, int> m_perOption; // voter + '\0' + option -> votes counted for it
-    QSet<QByteArray> m_excluded;
+    Excluded m_excluded;
     std::vector<qint64> m_raw;
     std::vector<qint64> m_exact;
 };

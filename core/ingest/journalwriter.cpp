@@ -6,6 +6,7 @@
 #include <QSet>
 #include <QThread>
 
+#include "access/exclusionfilter.h"
 #include "ingest/threadrole.h"
 #include "store/sqlitestore.h"
 #include "tally/tally.h"
@@ -278,16 +279,12 @@ bool JournalWriter::recount(qint64 sessionId, const SessionDefinition &session, 
     // From the store alone: nothing of the live pipeline (ledgers, counts) is consulted.
     Tally tally(sessionId, int(session.options.size()), rule);
     qint64 unknown = 0;
-    QSet<QByteArray> excludedVoters;
-    for (const CountExclusion &exclusion : exclusions) {
-        if (exclusion.kind == CountExclusion::Kind::Voter)
-            excludedVoters.insert(exclusion.value.toLatin1());
-    }
+    const ExclusionFilter filter(exclusions);
     qint64 excluded = 0;
     const bool ok = m_store->forEachVote(
         sessionId,
         [&](const VoteRow &row) {
-            if (!excludedVoters.isEmpty() && excludedVoters.contains(row.voter.toByteArray())) {
+            if (!filter.isEmpty() && filter.excludes(row.voter, row.clientAddress)) {
                 ++excluded;
                 return;
             }
@@ -704,7 +701,11 @@ bool JournalWriter::commit(std::vector<WorkBatch> &batches)
                 rows.push_back({m_nextSeq + qint64(rows.size()), batch.sessionId, vote.voter.view(),
                                 vote.isCanary() ? QByteArrayView(kCanaryOptionKey)
                                                 : QByteArrayView(m_optionKeys[vote.optionIndex]),
-                                vote.receivedAtMs});
+                                vote.receivedAtMs,
+                                vote.isCanary()
+                                    ? QByteArrayView()
+                                    : QByteArrayView(reinterpret_cast<const char *>(vote.client.bytes.data()),
+                                                     qsizetype(vote.client.bytes.size()))});
             }
         }
         if (Q_UNLIKELY(m_crashPlan.point != FaultInjection::CrashPoint::None))

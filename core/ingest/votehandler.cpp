@@ -134,6 +134,7 @@ std::optional<Http::HttpResponse> VoteHandler::admit(const Http::HttpRequest &re
     vote.receivedAtMs = receivedAtMs;
     vote.receivedNs = receivedNs;
     vote.ticket = context.ticket;
+    vote.client = client.address;
     switch (m_queue.pushVote(std::move(vote))) {
     case IngestQueue::PushResult::Accepted:
         m_metrics.votesReceived.fetch_add(1, std::memory_order_relaxed);

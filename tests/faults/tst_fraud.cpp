@@ -144,8 +144,7 @@ private Q_SLOTS:
         QCOMPARE(exclude(u"voter"_s, u"stuffer"_s, u"   "_s).status, 400); // a reason is required
         QCOMPARE(exclude(u"voter"_s, u"not an id"_s, u"x"_s).status, 400); // not a voter id
         QCOMPARE(exclude(u"colour"_s, u"stuffer"_s, u"x"_s).status, 400);  // no such kind
-        // Ranges are refused until the log keeps client addresses: never accepted and ignored.
-        QCOMPARE(exclude(u"address_range"_s, u"203.0.113.0/24"_s, u"botnet"_s).status, 400);
+        QCOMPARE(exclude(u"address_range"_s, u"203.0.113.0/99"_s, u"botnet"_s).status, 400);
         QCOMPARE(client.get(u"/v1/admin/exclusions"_s).status, 405);
         const HttpClient::Response excluded =
             exclude(u"voter"_s, u"stuffer"_s, u"five votes in a second from one id"_s);
@@ -192,6 +191,46 @@ private Q_SLOTS:
                                   line.value(u"detail"_s).toString().contains(u"stuffer"_s));
         }
         QVERIFY2(audited, QJsonDocument(audit).toJson().constData());
+    }
+
+    void addressRangeExclusionUsesTheStoredAddresses()
+    {
+        auto engine = startEngine();
+        QVERIFY(engine);
+        HttpClient client(engine->port());
+        QCOMPARE(client.admin(u"open"_s).status, 200);
+        // A botnet of ten ids in 203.0.113.0/24 voting A, three fans elsewhere voting B.
+        for (int i = 0; i < 10; ++i) {
+            const QByteArray n = QByteArray::number(i);
+            QCOMPARE(vote(client, "bot" + n, "203.0.113." + n).status, 202);
+        }
+        for (int i = 0; i < 3; ++i) {
+            const QByteArray n = QByteArray::number(i);
+            const HttpClient::Response fan =
+                client.post(u"/v1/votes"_s, R"({"voter":"fan)" + n + R"(","option":"B"})", "application/json",
+                            from("198.51.100." + n));
+            QCOMPARE(fan.status, 202);
+        }
+        const HttpClient::Response excluded = client.postJson(
+            u"/v1/admin/exclusions"_s, QJsonObject{{u"kind"_s, u"address_range"_s},
+                                                   {u"value"_s, u"203.0.113.77/24"_s},
+                                                   {u"reason"_s, u"ten ids from one /24 within a second"_s}});
+        QCOMPARE(excluded.status, 200);
+        // Stored canonical, host bits cleared.
+        QCOMPARE(engine->exclusions().first().value, u"203.0.113.0/24"_s);
+
+        const QString policy = engine->session().rule().policyName();
+        const QJsonObject replay = client.get(u"/v1/admin/replay?policy="_s + policy).json();
+        QCOMPARE(replay.value(u"excluded_votes"_s).toInteger(), 10);
+        QCOMPARE(replay.value(u"exact"_s).toObject().value(u"A"_s).toInteger(), 0);
+        QCOMPARE(replay.value(u"exact"_s).toObject().value(u"B"_s).toInteger(), 3);
+
+        QCOMPARE(client.admin(u"close"_s).status, 200);
+        QTRY_COMPARE(engine->windowStatus().state, WindowState::Closed);
+        const HttpClient::Response done = client.admin(u"finalize"_s);
+        QCOMPARE(done.status, 200);
+        QCOMPARE(done.json().value(u"exact"_s).toObject().value(u"A"_s).toInteger(), 0);
+        QCOMPARE(done.json().value(u"exact"_s).toObject().value(u"B"_s).toInteger(), 3);
     }
 
     void endpointIsAdminOnlyAndChecksItsLimit()
