@@ -26,22 +26,34 @@ void forEachCodePoint(const QString &text, Visit visit)
     }
 }
 
-void appendUtf8(QByteArray &out, const char32_t cp)
+// Escaping builds a QString and encodes it once with Qt's UTF-8 encoder; lone surrogates
+// never reach it (forEachCodePoint replaced them).
+void append(QString &out, const char32_t cp)
 {
-    if (cp < 0x80) {
-        out += char(cp);
-    } else if (cp < 0x800) {
-        out += char(0xC0 | (cp >> 6));
-        out += char(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += char(0xE0 | (cp >> 12));
-        out += char(0x80 | ((cp >> 6) & 0x3F));
-        out += char(0x80 | (cp & 0x3F));
-    } else {
-        out += char(0xF0 | (cp >> 18));
-        out += char(0x80 | ((cp >> 12) & 0x3F));
-        out += char(0x80 | ((cp >> 6) & 0x3F));
-        out += char(0x80 | (cp & 0x3F));
+    out += QStringView(QChar::fromUcs4(cp));
+}
+
+// The escapes XML and HTML text share; false when cp is not one of them.
+bool appendMarkupEscape(QString &out, const char32_t cp, const QLatin1StringView apostrophe)
+{
+    switch (cp) {
+    case U'&':
+        out += "&amp;"_L1;
+        return true;
+    case U'<':
+        out += "&lt;"_L1;
+        return true;
+    case U'>':
+        out += "&gt;"_L1;
+        return true;
+    case U'"':
+        out += "&quot;"_L1;
+        return true;
+    case U'\'':
+        out += apostrophe;
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -50,111 +62,76 @@ const char kHex[] = "0123456789abcdef";
 
 QByteArray TextEscape::xml(const QString &text)
 {
-    QByteArray out;
+    QString out;
     out.reserve(text.size() + 16);
     forEachCodePoint(text, [&out](const char32_t cp) {
+        if (appendMarkupEscape(out, cp, "&apos;"_L1))
+            return;
         switch (cp) {
-        case U'&':
-            out += "&amp;";
-            return;
-        case U'<':
-            out += "&lt;";
-            return;
-        case U'>':
-            out += "&gt;";
-            return;
-        case U'"':
-            out += "&quot;";
-            return;
-        case U'\'':
-            out += "&apos;";
-            return;
         case U'\t':
-            out += "&#9;";
+            out += "&#9;"_L1;
             return;
         case U'\n':
-            out += "&#10;";
+            out += "&#10;"_L1;
             return;
         case U'\r':
-            out += "&#13;";
+            out += "&#13;"_L1;
             return;
         default:
             break;
         }
-        if (cp < 0x20 || cp == 0xFFFE || cp == 0xFFFF)
-            appendUtf8(out, kReplacement);
-        else
-            appendUtf8(out, cp);
+        append(out, cp < 0x20 || cp == 0xFFFE || cp == 0xFFFF ? kReplacement : cp);
     });
-    return out;
+    return out.toUtf8();
 }
 
 QByteArray TextEscape::json(const QString &text)
 {
-    QByteArray out;
+    QString out;
     out.reserve(text.size() + 16);
     forEachCodePoint(text, [&out](const char32_t cp) {
         switch (cp) {
         case U'"':
-            out += "\\\"";
+            out += "\\\""_L1;
             return;
         case U'\\':
-            out += "\\\\";
+            out += "\\\\"_L1;
             return;
         case U'\n':
-            out += "\\n";
+            out += "\\n"_L1;
             return;
         case U'\r':
-            out += "\\r";
+            out += "\\r"_L1;
             return;
         case U'\t':
-            out += "\\t";
+            out += "\\t"_L1;
             return;
         default:
             break;
         }
         if (cp < 0x20 || cp == 0x7F || cp == 0x2028 || cp == 0x2029) {
-            out += "\\u";
+            out += "\\u"_L1;
             for (int shift = 12; shift >= 0; shift -= 4)
-                out += kHex[(cp >> shift) & 0xF];
+                out += QLatin1Char(kHex[(cp >> shift) & 0xF]);
         } else {
-            appendUtf8(out, cp);
+            append(out, cp);
         }
     });
-    return out;
+    return out.toUtf8();
 }
 
 QByteArray TextEscape::html(const QString &text)
 {
-    QByteArray out;
+    QString out;
     out.reserve(text.size() + 16);
     forEachCodePoint(text, [&out](const char32_t cp) {
-        switch (cp) {
-        case U'&':
-            out += "&amp;";
+        if (appendMarkupEscape(out, cp, "&#39;"_L1))
             return;
-        case U'<':
-            out += "&lt;";
-            return;
-        case U'>':
-            out += "&gt;";
-            return;
-        case U'"':
-            out += "&quot;";
-            return;
-        case U'\'':
-            out += "&#39;";
-            return;
-        default:
-            break;
-        }
         // Controls other than tab, CR and LF are not allowed in HTML text.
-        if ((cp < 0x20 && cp != U'\t' && cp != U'\n' && cp != U'\r') || cp == 0x7F)
-            appendUtf8(out, kReplacement);
-        else
-            appendUtf8(out, cp);
+        const bool control = (cp < 0x20 && cp != U'\t' && cp != U'\n' && cp != U'\r') || cp == 0x7F;
+        append(out, control ? kReplacement : cp);
     });
-    return out;
+    return out.toUtf8();
 }
 
 QString TextEscape::isoUtc(const qint64 epochMs)

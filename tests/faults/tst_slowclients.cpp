@@ -111,11 +111,15 @@ private Q_SLOTS:
         QCOMPARE(::getrlimit(RLIMIT_NOFILE, &limit), 0);
         limit.rlim_cur = limit.rlim_max;
         QCOMPARE(::setrlimit(RLIMIT_NOFILE, &limit), 0);
+        // Under a low hard limit, a smaller crowd still makes the point; below a hundred idle
+        // connections it would not, and the test fails saying why.
         const rlim_t needed = rlim_t(2 * (m_idleCount + m_slowCount) + 256);
         if (limit.rlim_cur < needed)
-            QSKIP(qPrintable(
-                u"the open file limit (%1) is below the %2 descriptors this test needs"_s.arg(limit.rlim_cur)
-                    .arg(needed)));
+            m_idleCount = limit.rlim_cur > 256 ? int((limit.rlim_cur - 256) / 2) - m_slowCount : 0;
+        QVERIFY2(m_idleCount >= 100,
+                 qPrintable(u"the open file limit (%1) is below the descriptors this test needs (%2)"_s
+                                .arg(limit.rlim_cur)
+                                .arg(needed)));
     }
 
     void idleAndSlowClientsDoNotStopVotersAndAreTimedOut()
