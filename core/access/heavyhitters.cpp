@@ -26,10 +26,20 @@ void HeavyHitters::add(std::uint64_t key, QByteArrayView label, bool rejected)
     // Replace the smallest: the newcomer may have occurred up to that many times unseen.
     const auto smallest = std::min_element(m_entries.begin(), m_entries.end(),
                                            [](const Entry &a, const Entry &b) { return a.count < b.count; });
-    m_indexByKey.erase(smallest->key);
+    // With many distinct keys (every vote a new voter id) this runs on every call, on the
+    // I/O thread under a shard lock: reuse the map node and the label's buffer instead of
+    // freeing and allocating both.
+    auto node = m_indexByKey.extract(smallest->key);
+    node.key() = key;
+    node.mapped() = int(smallest - m_entries.begin());
+    m_indexByKey.insert(std::move(node));
     const qint64 inherited = smallest->count;
-    *smallest = Entry{key, label.toByteArray(), inherited + 1, inherited, rejected ? 1 : 0};
-    m_indexByKey.emplace(key, int(smallest - m_entries.begin()));
+    smallest->key = key;
+    smallest->label.resize(label.size()); // keeps the capacity: no allocation once warm
+    std::copy_n(label.data(), label.size(), smallest->label.data());
+    smallest->count = inherited + 1;
+    smallest->error = inherited;
+    smallest->rejected = rejected ? 1 : 0;
 }
 
 std::vector<HeavyHitters::Entry> HeavyHitters::top(int limit) const
