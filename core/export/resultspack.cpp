@@ -188,6 +188,7 @@ ResultsPack::Outcome ResultsPack::write(const QString &zipPath, const ResultsPac
             return filter.excludes(vote.voter, vote.clientAddress);
         });
     }
+    qint64 excludedVotes = 0;
     QString readError;
     if (!replay.prepare(votes, &readError))
         return fail(u"cannot read the vote log: "_s + readError);
@@ -196,6 +197,7 @@ ResultsPack::Outcome ResultsPack::write(const QString &zipPath, const ResultsPac
     const bool readOk = votes(
         [&](const ReplayVote &vote) {
             const VoteReplay::Verdict verdict = replay.judge(vote);
+            excludedVotes += replay.isExcluded(vote) ? 1 : 0;
             chunk += receiptPrefix + QByteArray::number(vote.seq) + ',';
             if (inputs.pseudonymSecret.isEmpty()) {
                 appendField(chunk, vote.voter);
@@ -238,6 +240,8 @@ ResultsPack::Outcome ResultsPack::write(const QString &zipPath, const ResultsPac
     }
     FinalReportInputs report = inputs.report;
     report.files = outcome.files;
+    report.exclusions = exclusions;
+    report.excludedVotes = excludedVotes;
     outcome.reportText = FinalReport::text(report);
     outcome.reportHtml = FinalReport::html(report);
     files.emplace_back(kReportTextName, outcome.reportText);

@@ -60,6 +60,7 @@ public:
     // entirely, neither raw nor counted, judged "excluded by the operator". Set before prepare().
     using Excluded = std::function<bool(const ReplayVote &vote)>;
     void setExcluded(Excluded excluded) { m_excluded = std::move(excluded); }
+    bool isExcluded(const ReplayVote &vote) const { return m_excluded && m_excluded(vote); }
 
     // The first pass (a no-op except for last_wins). Call once before judging.
     bool prepare(const Source &source, QString *error);
@@ -89,8 +90,6 @@ private:
         int counted = 0;
         int ballot = -1; // count(), last_wins: the option the voter's ballot is on now
     };
-
-    bool isExcluded(const ReplayVote &vote) const { return m_excluded && m_excluded(vote); }
 
     SessionDefinition m_session;
     CountingRule m_rule;

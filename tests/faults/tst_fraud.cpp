@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <memory>
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -180,6 +182,23 @@ private Q_SLOTS:
             });
         QVERIFY(inReport);
         QVERIFY(inputs.audit.last().detail.contains(u"1 exclusions applied"_s));
+
+        // The final report names the exclusion in a section of its own, with the votes it left out.
+        QFile report(m_dir->filePath(u"export/final-report.txt"_s));
+        QVERIFY2(report.open(QIODevice::ReadOnly), qPrintable(report.fileName()));
+        const QString text = QString::fromUtf8(report.readAll());
+        const qsizetype section = text.indexOf(u"EXCLUDED FROM THE COUNT BY THE OPERATOR\n"_s);
+        QVERIFY2(section >= 0, qPrintable(text));
+        const QString body = text.mid(section, text.indexOf(u"\n\n"_s, section) - section);
+        QVERIFY2(QRegularExpression(u"Votes left out: +5\\n"_s).match(body).hasMatch(), qPrintable(body));
+        QVERIFY2(QRegularExpression(u"voter +stuffer +admin-api \\S+ +five votes in a second from one id"_s)
+                     .match(body)
+                     .hasMatch(),
+                 qPrintable(body));
+        QFile html(m_dir->filePath(u"export/final-report.html"_s));
+        QVERIFY(html.open(QIODevice::ReadOnly));
+        QVERIFY(html.readAll().contains(
+            "<h2>Excluded from the count by the operator</h2>\n<p>Votes left out: 5."));
         QCOMPARE(exclude(u"voter"_s, u"fan1"_s, u"too late"_s).status, 409);
 
         // The audit log (stored with the session) has the line with its reason and actor.
