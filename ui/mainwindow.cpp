@@ -276,6 +276,8 @@ void MainWindow::buildMenus()
     connect(m_eventLogAction, &QAction::triggered, this, &MainWindow::showEventLog);
     QAction *fraud = results->addAction(tr("Fraud panel…"));
     fraud->setObjectName(u"fraudPanelAction"_s);
+    // Ctrl+Shift+F: Ctrl+F is left to a future find; the panel is wanted mid-window, fast.
+    fraud->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F));
     connect(fraud, &QAction::triggered, this, [this] {
         if (!m_fraudPanel)
             m_fraudPanel = new FraudPanel(m_backend, this);
