@@ -10,6 +10,7 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include "burststrip.h"
 #include "engine/consolebackend.h"
 #include "numberformat.h"
 
@@ -50,11 +51,15 @@ FraudPanel::FraudPanel(ConsoleBackend &backend, QWidget *parent)
 
     m_summary = new QLabel(this);
     m_summary->setObjectName(u"fraudSummary"_s);
+    m_bursts = new BurstStrip(this);
     m_voters = makeTable(u"fraudVotersTable"_s, {tr("Voter id"), tr("Votes"), tr("Refused")}, this);
     m_addresses =
         makeTable(u"fraudAddressesTable"_s, {tr("Client address"), tr("Votes"), tr("Refused")}, this);
-    m_exclusions =
-        makeTable(u"fraudExclusionsTable"_s, {tr("Excluded"), tr("Kind"), tr("Reason"), tr("By")}, this);
+    m_exclusions = makeTable(u"fraudExclusionsTable"_s,
+                             {tr("Excluded"), tr("Kind"), tr("Reason"), tr("By"), tr("When")}, this);
+    // The reason is the long text the operator wrote: it gets the room, not the value.
+    m_exclusions->horizontalHeader()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    m_exclusions->horizontalHeader()->setSectionResizeMode(2, QHeaderView::Stretch);
     m_exclusions->setSelectionMode(QAbstractItemView::NoSelection);
     m_lastFocused = m_voters;
     // The selection of the table the operator last clicked is what "Exclude…" takes.
@@ -75,12 +80,13 @@ FraudPanel::FraudPanel(ConsoleBackend &backend, QWidget *parent)
     buttons->addWidget(m_excludeButton);
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(m_summary);
+    layout->addWidget(m_bursts);
     layout->addLayout(tables, 3);
     layout->addLayout(buttons);
     layout->addWidget(
         new QLabel(tr("Left out of the count (stored with the session, in the report):"), this));
     layout->addWidget(m_exclusions, 1);
-    resize(900, 560);
+    resize(900, 620);
 
     m_pollTimer.setInterval(kPollIntervalMs);
     connect(&m_pollTimer, &QTimer::timeout, this, &FraudPanel::refresh);
@@ -111,6 +117,7 @@ void FraudPanel::refresh()
                            .arg(formatCount(snapshot.total), formatCount(snapshot.rejected),
                                 QLocale().toString(snapshot.rejectedShare() * 100.0, 'f', 1),
                                 formatCount(snapshot.peakPerSecond), formatCount(lastSecond)));
+    m_bursts->setCounts(snapshot.perSecond);
     fillRows(m_voters, snapshot.topVoters);
     fillRows(m_addresses, snapshot.topAddresses);
     fillExclusions();
@@ -151,6 +158,9 @@ void FraudPanel::fillExclusions()
                                                        : tr("addresses")));
         m_exclusions->setItem(i, 2, new QTableWidgetItem(exclusion.reason));
         m_exclusions->setItem(i, 3, new QTableWidgetItem(exclusion.actor));
+        m_exclusions->setItem(
+            i, 4,
+            new QTableWidgetItem(QDateTime::fromMSecsSinceEpoch(exclusion.atMs).toString(u"HH:mm:ss"_s)));
     }
 }
 

@@ -6,16 +6,17 @@
 #include "access/fraudmonitor.h"
 #include "session/countexclusion.h"
 
+class BurstStrip;
 class ConsoleBackend;
 class QLabel;
 class QPushButton;
 class QTableWidget;
 
 // The fraud panel: the heaviest voter ids and client addresses of the session, the busiest
-// second of the last minute and the share of votes refused, polled from the backend once a
-// second while it is shown (the figures are a snapshot; nothing is signalled per vote). The
-// operator can leave the selected voter or address out of the count with a written reason; the
-// exclusions made so far are listed under the tables.
+// second of the last minute (and each second's bar) and the share of votes refused, polled from the backend
+// once a second while it is shown (the figures are a snapshot; nothing is signalled per vote). The operator
+// can leave the selected voter or address out of the count with a written reason; the exclusions made so far
+// are listed under the tables.
 class FraudPanel final : public QWidget
 {
     Q_OBJECT
@@ -40,6 +41,7 @@ public:
     QTableWidget *addressesTable() const { return m_addresses; }
     QTableWidget *exclusionsTable() const { return m_exclusions; }
     QPushButton *excludeButton() const { return m_excludeButton; }
+    BurstStrip *burstStrip() const { return m_bursts; }
 
 protected:
     void showEvent(QShowEvent *event) override;
@@ -52,6 +54,7 @@ private:
 
     ConsoleBackend &m_backend;
     QLabel *m_summary = nullptr;
+    BurstStrip *m_bursts = nullptr;
     QTableWidget *m_voters = nullptr;
     QTableWidget *m_addresses = nullptr;
     QTableWidget *m_exclusions = nullptr;

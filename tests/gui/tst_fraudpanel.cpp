@@ -9,6 +9,7 @@
 #include <QTest>
 
 #include "fakebackend.h"
+#include "ui/burststrip.h"
 #include "ui/fraudpanel.h"
 #include "ui/mainwindow.h"
 
@@ -61,6 +62,39 @@ private Q_SLOTS:
         backend.setFraud(figures(90));
         QTRY_COMPARE_WITH_TIMEOUT(panel.votersTable()->item(0, 1)->text(), u"90"_s,
                                   FraudPanel::kPollIntervalMs * 5);
+    }
+
+    void burstStripMarksTheSpike()
+    {
+        FakeBackend backend(session());
+        FraudSnapshot snapshot = figures(40);
+        // A steady 100/s minute with one 900 spike; 280 is under three times the median.
+        snapshot.perSecond = QList<qint64>(60, 100);
+        snapshot.perSecond[41] = 900;
+        snapshot.perSecond[42] = 280;
+        snapshot.perSecond[0] = 0;
+        backend.setFraud(snapshot);
+        FraudPanel panel(backend);
+        panel.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&panel));
+        QCOMPARE(panel.burstStrip()->burstSeconds(), QList<int>{41});
+        // Painted: the spike in the alert colour, a quiet second in the normal one.
+        const QImage image = panel.burstStrip()->grab().toImage();
+        QVERIFY(!image.isNull());
+        const QColor alert(0xe6, 0x3b, 0x2e);
+        int alertPixels = 0;
+        for (int y = 0; y < image.height(); ++y) {
+            for (int x = 0; x < image.width(); ++x)
+                alertPixels += image.pixelColor(x, y) == alert ? 1 : 0;
+        }
+        QVERIFY2(alertPixels > 0, "no bar in the alert colour");
+
+        // A quiet minute (all under the floor) has no bursts; an empty one neither.
+        BurstStrip strip;
+        strip.setCounts({0, 1, 2, 9, 1});
+        QVERIFY(strip.burstSeconds().isEmpty());
+        strip.setCounts({});
+        QVERIFY(strip.burstSeconds().isEmpty());
     }
 
     void excludesTheSelectionWithAReason()
