@@ -1,11 +1,12 @@
 // votedesk-accessbench: what the access checks add to one vote on the I/O thread (core/access):
-// the voter-token HMAC, the two token-bucket takes, the X-Forwarded-For walk. One thread, a
+// the voter-token HMAC, the two token-bucket takes, the X-Forwarded-For walk, the fraud figures. One
 // million rounds each, nanoseconds per call. Run: build/bench/votedesk-accessbench
 #include <cstdio>
 
 #include <QElapsedTimer>
 
 #include "access/clientaddress.h"
+#include "access/fraudmonitor.h"
 #include "access/ratelimiter.h"
 #include "access/votertoken.h"
 #include "http/router.h"
@@ -59,5 +60,20 @@ int main()
     context.peerAddress = QHostAddress(QStringLiteral("10.0.0.5"));
     measure("client address: X-Forwarded-For via 2 proxies", kRounds,
             [&](int) { sink = sink + int(resolver.resolve(request, context).address.bytes[15]); });
+
+    // The fraud figures: every vote a new voter id (the worst case, an eviction per call),
+    // and every vote from the same address (loopback load: one shard, one lock).
+    QByteArray manyVoters[4096];
+    for (int i = 0; i < 4096; ++i)
+        manyVoters[i] = "lg4k2x9q." + QByteArray::number(1'000'000 + i);
+    FraudMonitor fraud;
+    const IpAddress one = *IpAddress::parse("203.0.113.9");
+    measure("fraud: record, new voter each call, one address", kRounds,
+            [&](int i) { fraud.record(manyVoters[i & 4095], one, (i & 7) == 0, i / 1000); });
+    std::array<IpAddress, 256> addresses;
+    for (int i = 0; i < 256; ++i)
+        addresses[std::size_t(i)] = *IpAddress::parse(QByteArray("198.51.100." + QByteArray::number(i)));
+    measure("fraud: record, 64 voters, 256 addresses", kRounds,
+            [&](int i) { fraud.record(voters[i & 63], addresses[std::size_t(i & 255)], false, i / 1000); });
     return sink == 42 ? 1 : 0;
 }

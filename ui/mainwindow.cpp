@@ -34,6 +34,7 @@
 #include "export/csvwriter.h"
 #include "export/resulttable.h"
 #include "framestats.h"
+#include "fraudpanel.h"
 #include "pipelinegraphs.h"
 #include "replaydialog.h"
 #include "resultschart.h"
@@ -273,6 +274,16 @@ void MainWindow::buildMenus()
     // Ctrl+J (journal): Ctrl+L is the session list's.
     m_eventLogAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_J));
     connect(m_eventLogAction, &QAction::triggered, this, &MainWindow::showEventLog);
+    QAction *fraud = results->addAction(tr("Fraud panel…"));
+    fraud->setObjectName(u"fraudPanelAction"_s);
+    // Ctrl+Shift+F: Ctrl+F is left to a future find; the panel is wanted mid-window, fast.
+    fraud->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_F));
+    connect(fraud, &QAction::triggered, this, [this] {
+        if (!m_fraudPanel)
+            m_fraudPanel = new FraudPanel(m_backend, this);
+        m_fraudPanel->show();
+        m_fraudPanel->raise();
+    });
 
     QMenu *view = menuBar()->addMenu(tr("&View"));
     QAction *audience = view->addAction(tr("Audience QR code on the second screen"));

@@ -12,6 +12,7 @@ class AlertsStrip;
 class AudiencePanel;
 class ConsoleBackend;
 class EventLogDialog;
+class FraudPanel;
 class ReplayDialog;
 class ResultsControls;
 class CountdownWidget;
@@ -111,6 +112,7 @@ private:
     AudiencePanel *m_audience = nullptr;
     AlertsStrip *m_alerts = nullptr;
     EventLogDialog *m_eventLog = nullptr;
+    FraudPanel *m_fraudPanel = nullptr; // made on first use
     ReplayDialog *m_replay = nullptr;
     QAction *m_settingsAction = nullptr;
     QAction *m_replayAction = nullptr;

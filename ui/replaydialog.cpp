@@ -194,4 +194,11 @@ void ReplayDialog::onReplay(const PolicyReplay &replay)
     else
         m_message->setText(
             tr("%1 options would differ under %2. Nothing was changed.").arg(differing).arg(rule));
+    // The fraud panel's exclusions are part of what certifying would count: say so.
+    if (!replay.exclusions.isEmpty()) {
+        m_message->setText(m_message->text() + u' ' +
+                           tr("Left out, as finalize will: %1 votes of %2 excluded voters.")
+                               .arg(replay.excludedVotes)
+                               .arg(replay.exclusions.size()));
+    }
 }

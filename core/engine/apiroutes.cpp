@@ -1,5 +1,7 @@
 #include "engine/apiroutes.h"
 
+#include <chrono>
+
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QFile>
@@ -70,6 +72,18 @@ TallySnapshot snapshotFor(const GateState &gate, const TallySnapshot &snapshot)
     empty.raw.assign(std::size_t(gate.session.options.size()), 0);
     empty.exact = empty.raw;
     return empty;
+}
+
+QJsonArray fraudRows(const QList<FraudSnapshot::Row> &rows)
+{
+    QJsonArray array;
+    for (const FraudSnapshot::Row &row : rows) {
+        array.append(QJsonObject{{u"key"_s, row.key},
+                                 {u"count"_s, row.count},
+                                 {u"count_min"_s, row.count - row.error},
+                                 {u"rejected"_s, row.rejected}});
+    }
+    return array;
 }
 
 QJsonObject countsByKey(const SessionDefinition &session, const std::vector<qint64> &counts)
@@ -561,6 +575,61 @@ Http::Router buildApiRouter(const ApiContext &ctx)
         ctx.auditLog(sessionId, rc.ticket);
         return std::optional<HttpResponse>();
     });
+
+    router.add(Method::Get, "/v1/admin/fraud", [&ctx](const HttpRequest &request, const RequestContext &rc) {
+        if (auto refused = adminOnly(ctx, request, rc))
+            return refused;
+        if (!ctx.fraud)
+            return std::optional(HttpResponse::jsonError(404, "not_found", u"no fraud figures here"_s));
+        const QUrlQuery query(QString::fromLatin1(request.query.toByteArray()));
+        int limit = 20;
+        if (query.hasQueryItem(u"limit"_s)) {
+            bool ok = false;
+            limit = query.queryItemValue(u"limit"_s).toInt(&ok);
+            if (!ok || limit < 1 || limit > 200)
+                return std::optional(HttpResponse::jsonError(400, "bad_request", u"limit=<1..200>"_s));
+        }
+        // Same monotonic clock as the vote handler's stamps (steady_clock), so seconds line up.
+        const qint64 steadyMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                    std::chrono::steady_clock::now().time_since_epoch())
+                                    .count();
+        const FraudSnapshot snapshot = ctx.fraud->snapshot(limit, steadyMs);
+        QJsonArray perSecond;
+        for (qint64 count : snapshot.perSecond)
+            perSecond.append(count);
+        const QJsonObject body{{u"session"_s, ctx.gate.load()->session.id},
+                               {u"total"_s, snapshot.total},
+                               {u"rejected"_s, snapshot.rejected},
+                               {u"rejected_share"_s, snapshot.rejectedShare()},
+                               {u"peak_per_second"_s, snapshot.peakPerSecond},
+                               {u"per_second"_s, perSecond},
+                               {u"top_voters"_s, fraudRows(snapshot.topVoters)},
+                               {u"top_addresses"_s, fraudRows(snapshot.topAddresses)}};
+        return std::optional(HttpResponse::json(200, toJson(body)));
+    });
+
+    router.add(
+        Method::Post, "/v1/admin/exclusions", [&ctx](const HttpRequest &request, const RequestContext &rc) {
+            if (auto refused = adminOnly(ctx, request, rc))
+                return refused;
+            if (!ctx.exclude)
+                return std::optional(HttpResponse::jsonError(404, "not_found", u"no exclusions here"_s));
+            const QJsonDocument doc = QJsonDocument::fromJson(request.body.toByteArray());
+            const QJsonObject body = doc.object();
+            CountExclusion exclusion;
+            if (!doc.isObject() ||
+                !CountExclusion::parseKind(body.value(u"kind"_s).toString(), &exclusion.kind) ||
+                !body.value(u"value"_s).isString() || !body.value(u"reason"_s).isString()) {
+                return std::optional(HttpResponse::jsonError(
+                    400, "bad_request",
+                    u"send {\"kind\":\"voter\"|\"address_range\",\"value\":…,\"reason\":…}"_s));
+            }
+            exclusion.value = body.value(u"value"_s).toString();
+            exclusion.reason = body.value(u"reason"_s).toString();
+            exclusion.actor = actorOf(rc);
+            ctx.exclude(exclusion, rc.ticket);
+            return std::optional<HttpResponse>();
+        });
 
     // Audience pages and graphics on other origins may vote and read; nothing else.
     for (const char *path : {"/v1/votes", "/v1/session"})

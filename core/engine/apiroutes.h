@@ -13,6 +13,7 @@
 #include "ingest/votehandler.h"
 #include "metrics/metrics.h"
 #include "session/clock.h"
+#include "session/countexclusion.h"
 #include "store/votestore.h"
 #include "tally/tallysnapshot.h"
 
@@ -72,6 +73,11 @@ struct ApiContext
     bool serveAudiencePage = true;
     // The admin API's gate (loopback or admin token) and the access counters. Null: loopback only.
     AccessControl *access = nullptr;
+    // Leaves a voter or an address range out of the count (POST /v1/admin/exclusions), answered
+    // through the ticket by the engine's thread.
+    std::function<void(const CountExclusion &exclusion, const Http::ReplyTicket &ticket)> exclude = nullptr;
+    // The fraud figures (GET /v1/admin/fraud); thread-safe. Null: the endpoint answers 404.
+    const FraudMonitor *fraud = nullptr;
 };
 
 // The v1 route table (DESIGN.md §4).

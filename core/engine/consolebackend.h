@@ -4,12 +4,14 @@
 #include <QObject>
 #include <QString>
 
+#include "access/fraudmonitor.h"
 #include "engine/consoleevent.h"
 #include "engine/finalization.h"
 #include "engine/rehearsal.h"
 #include "engine/sessionarchive.h"
 #include "export/publishedresults.h"
 #include "metrics/metricssampler.h"
+#include "session/countexclusion.h"
 #include "session/sessiondefinition.h"
 #include "session/votingwindow.h"
 #include "tally/tallysnapshot.h"
@@ -53,6 +55,13 @@ public:
     virtual WindowStatus windowStatus() const = 0;
     virtual TallySnapshotPtr tally() const = 0; // never null
     virtual SessionCounters counters() const = 0;
+    // The fraud figures of the current session (top `limit` voter ids and addresses, votes per
+    // second, refused share). Polled with the other getters; never signalled per vote.
+    virtual FraudSnapshot fraud(int limit) const
+    {
+        Q_UNUSED(limit);
+        return {};
+    }
     virtual QString ingestUrl() const = 0; // e.g. http://127.0.0.1:8080/v1/votes
     // The built-in audience page (http://host:port/vote); empty when it is not served.
     virtual QString audienceUrl() const { return {}; }
@@ -109,6 +118,21 @@ public:
         return refuse(error);
     }
 
+    // Leaves a voter id or an address range out of the count, with the operator's reason
+    // (required). Stored with the session and in its audit log, applied by replayPolicy() and
+    // by the finalizing recount. Refused (false, *error) for a bad value, an empty reason, or
+    // a session already certified. exclusionsChanged() follows when it is stored.
+    virtual bool excludeFromCount(CountExclusion::Kind kind, const QString &value, const QString &reason,
+                                  QString *error)
+    {
+        Q_UNUSED(kind);
+        Q_UNUSED(value);
+        Q_UNUSED(reason);
+        return refuse(error);
+    }
+    // The exclusions of the current session, oldest first.
+    virtual CountExclusions exclusions() const { return {}; }
+
     // Sessions (a show runs several votes). The answers arrive as signals: the store is on
     // another thread and the UI never waits for it.
     // Creates a session from a definition and makes it current (refused while the lines of the
@@ -159,6 +183,7 @@ Q_SIGNALS:
     void sessionDeleted(qint64 sessionId);
     void sessionActionFailed(const QString &message);
     void rehearsalChanged();
+    void exclusionsChanged();
 
 private:
     static bool refuse(QString *error)

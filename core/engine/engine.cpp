@@ -19,6 +19,7 @@
 #include "engine/tlsterminator.h"
 #include "http/httpserver.h"
 #include "ingest/journalwriter.h"
+#include "ingest/votevalidator.h"
 #include "ingest/workerpool.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -333,6 +334,28 @@ bool Engine::start(QString *error)
     }
     m_api->access = m_access.get();
     m_voteHandler.setAccessControl(m_access.get());
+    m_voteHandler.setFraudMonitor(&m_fraud);
+    m_api->fraud = &m_fraud;
+    // Crossing: the exclusions belong to the engine's thread, so the request goes through it.
+    m_api->exclude = [this](const CountExclusion &exclusion, const Http::ReplyTicket &ticket) {
+        QMetaObject::invokeMethod(
+            this,
+            [this, exclusion, ticket] {
+                QString problem;
+                if (!excludeFromCount(exclusion, &problem)) {
+                    const bool conflict =
+                        m_running && (m_finalizing || m_window.state() == WindowState::Final);
+                    reply(ticket, conflict ? 409 : 400,
+                          errorJson(conflict ? "already_final" : "bad_request", problem));
+                    return;
+                }
+                reply(ticket, 200,
+                      QJsonDocument(QJsonObject{{u"session"_s, m_session.id},
+                                                {u"exclusions"_s, exclusionsJson(m_exclusions)}})
+                          .toJson(QJsonDocument::Compact));
+            },
+            Qt::QueuedConnection);
+    };
     m_api->listSessions = [this](const Http::ReplyTicket &ticket) {
         adminListSessions(ticket);
     };
@@ -406,6 +429,7 @@ bool Engine::start(QString *error)
         }
     }
     m_running = true;
+    reloadExclusions();
     if (m_canary)
         m_canary->start(m_canaryTarget, m_server->serverPort());
     armDeadlineTimer();
@@ -687,12 +711,18 @@ void Engine::makeCurrent(const SessionDefinition &definition, qint64 createdAtMs
     m_window = VotingWindow(definition.windowMs, definition.lateToleranceMs);
     m_createdAtMs = createdAtMs;
     m_rejects = std::make_shared<RejectCounters>();
+    // The figures are per session like the reject counters. A request an I/O thread is
+    // handling at this instant may still land in the new figures: they are indicators, the
+    // count itself comes from the store.
+    m_fraud.reset();
+    m_exclusions.clear();
     // Nothing of the new session is on air until its visibility allows it.
     m_published.reset();
     m_publishVersion = 0;
     m_publishedBox.publish(nullptr);
     m_feeds->setSession(m_session); // its folder may be another; the files keep the last picture
     switchSession(currentRecord(), {}, actor);
+    reloadExclusions();
     armDeadlineTimer();
     qCInfo(lcEngine) << "session" << m_session.id << m_session.title << "is current";
     Q_EMIT sessionChanged();
@@ -1121,6 +1151,14 @@ SessionCounters Engine::counters() const
     return c;
 }
 
+FraudSnapshot Engine::fraud(int limit) const
+{
+    const qint64 steadyMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::steady_clock::now().time_since_epoch())
+                                .count();
+    return m_fraud.snapshot(limit, steadyMs);
+}
+
 QString Engine::ingestUrl() const
 {
     QHostAddress host = m_options.bindAddress;
@@ -1436,14 +1474,25 @@ bool Engine::finalize(const QString &actor, Refusal *refusal, std::optional<Http
         certified.exact = recount.exact;
         certified.accepted = recount.accepted;
         certified.uniqueVoters = recount.uniqueVoters;
+        qsizetype excluded = 0;
         inputs->accepted = recount.accepted;
         inputs->uniqueVoters = recount.uniqueVoters;
         for (const EventRow &row : audit) {
             inputs->audit.append(auditEntryFrom(row));
             if (row.kind == u"lines_extended")
                 inputs->extendedAtMs.append(row.atMs);
+            excluded += row.kind == QLatin1StringView(CountExclusion::kEventKind) ? 1 : 0;
         }
-        inputs->audit.append(auditEntryFrom(event));
+        // The line above names the live tally's counts; with exclusions the certified ones differ,
+        // and the report and the stored line must say which were certified.
+        EventRow shown = event;
+        if (excluded > 0) {
+            const QString suffix = u"; %1 exclusions applied (count_excluded): certified exact %2"_s.arg(
+                QString::number(excluded), describeCounts(recount.exact, inputs->results.session));
+            shown.detail += suffix;
+            finalEvent->detail += suffix;
+        }
+        inputs->audit.append(auditEntryFrom(shown));
         *picture = toPublishedRecord(inputs->results);
         if (!writer)
             return true;
@@ -1569,6 +1618,8 @@ bool Engine::replayPolicy(const CountingRule &rule, const QString &actor, Replay
                 replay.liveRule = m_session.rule();
                 replay.replayed = outcome.replayed;
                 replay.live = outcome.live;
+                replay.exclusions = outcome.exclusions;
+                replay.excludedVotes = outcome.excludedVotes;
                 replay.ok = outcome.ok && outcome.sessionId == m_session.id;
                 replay.error = outcome.ok ? u"the session changed during the replay"_s : outcome.error;
                 if (replay.ok) {
@@ -1582,10 +1633,12 @@ bool Engine::replayPolicy(const CountingRule &rule, const QString &actor, Replay
                         m_session.id,
                         m_clock.nowMs(),
                         u"policy_replayed"_s,
-                        u"%1: exact %2, live (%3) %4; %5 options differ; nothing was changed"_s.arg(
+                        u"%1: exact %2, live (%3) %4; %5 options differ; %6 votes of %7 exclusions left "
+                        u"out; nothing was changed"_s.arg(
                             rule.describe(), describeCounts(outcome.replayed.exact, m_session),
                             m_session.rule().describe(), describeCounts(outcome.live.exact, m_session),
-                            QString::number(differing)),
+                            QString::number(differing), QString::number(outcome.excludedVotes),
+                            QString::number(outcome.exclusions.size())),
                         actor};
                     noteEvent(replayed);
                     m_writerQueue.push(m_writer->appendEvent(replayed));
@@ -1631,6 +1684,98 @@ void Engine::auditLog(AuditDone done)
             // Crossing: back to the engine's thread.
             QMetaObject::invokeMethod(
                 this, [done, ok, entries, error] { done(ok, entries, error); }, Qt::QueuedConnection);
+        }));
+}
+
+bool Engine::excludeFromCount(CountExclusion::Kind kind, const QString &value, const QString &reason,
+                              QString *error)
+{
+    return excludeFromCount(CountExclusion{kind, value, reason, Actor::console(), 0}, error);
+}
+
+bool Engine::excludeFromCount(CountExclusion exclusion, QString *error)
+{
+    if (!m_running)
+        return fail(error, u"votedesk is not running"_s);
+    // Once certified the count is frozen; while certifying, an exclusion could miss the recount.
+    if (m_finalizing || m_window.state() == WindowState::Final)
+        return fail(error, u"the results are final (or being certified): nothing can be excluded now"_s);
+    exclusion.reason = exclusion.reason.simplified();
+    if (exclusion.reason.isEmpty())
+        return fail(error,
+                    u"write down why it is excluded: the reason goes to the audit log and the report"_s);
+    if (exclusion.reason.size() > 500)
+        return fail(error, u"keep the reason under 500 characters"_s);
+    switch (exclusion.kind) {
+    case CountExclusion::Kind::Voter:
+        if (!VoteValidator::isValidVoter(exclusion.value.toLatin1()) ||
+            exclusion.value.toLatin1() != exclusion.value.toUtf8())
+            return fail(error, u"not a voter id: 1-64 characters of A-Z a-z 0-9 . _ : @ + -"_s);
+        break;
+    case CountExclusion::Kind::AddressRange: {
+        // Stored in canonical form (host bits cleared) so the recount parses back the same range.
+        // Votes stored before schema 4 have no address and are never in a range.
+        const std::optional<IpRange> range = IpRange::parse(exclusion.value);
+        if (!range)
+            return fail(error, u"not an address range: 203.0.113.0/24, 2001:db8::/32 or one address"_s);
+        exclusion.value = range->toString();
+        break;
+    }
+    default:
+        return fail(error, u"exclude a voter or an address range"_s);
+    }
+    for (const CountExclusion &existing : std::as_const(m_exclusions)) {
+        if (existing.kind == exclusion.kind && existing.value == exclusion.value)
+            return fail(error, u"%1 is already excluded"_s.arg(exclusion.value));
+    }
+    exclusion.atMs = m_clock.nowMs();
+    const EventRow event{0,
+                         m_session.id,
+                         exclusion.atMs,
+                         QString::fromLatin1(CountExclusion::kEventKind),
+                         exclusion.eventDetail(),
+                         exclusion.actor};
+    noteEvent(event);
+    // Crossing: into the writer's queue. A policy replay or a certification pushed after this
+    // reads it back from the store (CountExclusion::fromEvent), so queue order is all it needs.
+    m_writerQueue.push(m_writer->appendEvent(event));
+    m_exclusions.append(exclusion);
+    qCInfo(lcEngine) << "session" << m_session.id << exclusion.eventDetail() << "by" << exclusion.actor;
+    Q_EMIT exclusionsChanged();
+    return true;
+}
+
+void Engine::reloadExclusions()
+{
+    const qint64 sessionId = m_session.id;
+    m_writerQueue.push(m_writer->loadAudit(
+        sessionId, [this, sessionId](bool ok, const QList<EventRow> &events, const QString &) {
+            CountExclusions loaded;
+            for (const EventRow &event : events) {
+                if (auto exclusion =
+                        CountExclusion::fromEvent(event.kind, event.detail, event.actor, event.atMs))
+                    loaded.append(*exclusion);
+            }
+            // Crossing: back to the engine's thread, which owns m_exclusions.
+            QMetaObject::invokeMethod(
+                this,
+                [this, ok, sessionId, loaded] {
+                    if (!ok || sessionId != m_session.id)
+                        return;
+                    // One made meanwhile was queued after this read: keep it too.
+                    CountExclusions merged = loaded;
+                    for (const CountExclusion &mine : std::as_const(m_exclusions)) {
+                        const bool stored =
+                            std::any_of(loaded.cbegin(), loaded.cend(), [&](const CountExclusion &e) {
+                                return e.kind == mine.kind && e.value == mine.value;
+                            });
+                        if (!stored)
+                            merged.append(mine);
+                    }
+                    m_exclusions = merged;
+                    Q_EMIT exclusionsChanged();
+                },
+                Qt::QueuedConnection);
         }));
 }
 

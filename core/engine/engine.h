@@ -103,6 +103,12 @@ public:
     WindowStatus windowStatus() const override;
     TallySnapshotPtr tally() const override;
     SessionCounters counters() const override;
+    FraudSnapshot fraud(int limit) const override;
+    bool excludeFromCount(CountExclusion::Kind kind, const QString &value, const QString &reason,
+                          QString *error) override;
+    CountExclusions exclusions() const override { return m_exclusions; }
+    // The same with the actor named (the admin API's "admin-api <peer>").
+    bool excludeFromCount(CountExclusion exclusion, QString *error);
     QString ingestUrl() const override;
     bool openLines(QString *error) override;
     bool extendLines(int seconds, QString *error) override;
@@ -256,6 +262,9 @@ private:
     // The event log: noteEvent keeps a line that is stored with its action; raiseAlert keeps
     // and stores one (append-only events table).
     void noteEvent(const EventRow &event);
+    // Reads the current session's exclusions back from its audit log (after a start or a
+    // switch); exclusionsChanged() follows.
+    void reloadExclusions();
     void raiseAlert(const QString &kind, const QString &detail);
 
     const Options m_options;
@@ -279,6 +288,10 @@ private:
     std::atomic<qint64> m_workerScaleDowns{0};
     SnapshotBox m_snapshots;
     IngestGate m_gate;
+    // The fraud figures: written by the I/O threads (the vote handler), read here on the
+    // poll of the console or the admin API; thread-safe by its shard locks (fraudmonitor.h).
+    FraudMonitor m_fraud;
+    CountExclusions m_exclusions; // of the current session, as stored; engine thread only
     VoteHandler m_voteHandler;
     std::unique_ptr<JournalWriter> m_writer;
     std::unique_ptr<AccessControl> m_access; // the handlers refer to it: outlives the server

@@ -118,6 +118,19 @@ QJsonObject publishedJson(const PublishedResults &results)
         {u"unique_voters"_s, results.tally.uniqueVoters}};
 }
 
+QJsonArray exclusionsJson(const CountExclusions &exclusions)
+{
+    QJsonArray array;
+    for (const CountExclusion &exclusion : exclusions) {
+        array.append(QJsonObject{{u"kind"_s, CountExclusion::kindName(exclusion.kind)},
+                                 {u"value"_s, exclusion.value},
+                                 {u"reason"_s, exclusion.reason},
+                                 {u"actor"_s, exclusion.actor},
+                                 {u"at_ms"_s, exclusion.atMs}});
+    }
+    return array;
+}
+
 QByteArray policyReplayJson(const PolicyReplay &replay, const SessionDefinition &session)
 {
     QJsonArray differences;
@@ -140,6 +153,8 @@ QByteArray policyReplayJson(const PolicyReplay &replay, const SessionDefinition 
                              {u"live_raw"_s, countsByKey(replay.live.raw, session)},
                              {u"accepted"_s, replay.replayed.accepted},
                              {u"unique_voters"_s, replay.replayed.uniqueVoters},
-                             {u"differences"_s, differences}};
+                             {u"differences"_s, differences},
+                             {u"excluded_votes"_s, replay.excludedVotes},
+                             {u"exclusions"_s, exclusionsJson(replay.exclusions)}};
     return QJsonDocument(object).toJson(QJsonDocument::Compact);
 }

@@ -14,6 +14,7 @@
 #include "export/finalreport.h"
 #include "export/publishedresults.h"
 #include "metrics/metricssampler.h"
+#include "session/countexclusion.h"
 #include "store/votestore.h"
 #include "tally/tally.h"
 
@@ -78,6 +79,8 @@ struct PolicyReplay
     TallyCounts replayed;
     TallyCounts live;
     QList<TallyDifference> differences; // live vs replayed (TallyDifference::recount = the replay)
+    CountExclusions exclusions;         // applied to `replayed`, as the certification will
+    qint64 excludedVotes = 0;
 };
 
 Q_DECLARE_METATYPE(PolicyReplay)
@@ -96,6 +99,8 @@ QString adminApi(const QString &peerAddress); // "admin-api 127.0.0.1"
 } // namespace Actor
 
 AuditEntry auditEntryFrom(const EventRow &event);
+// [{"kind":"voter","value":…,"reason":…,"actor":…,"at_ms":…}, …]
+QJsonArray exclusionsJson(const CountExclusions &exclusions);
 // [{"at":"2026-…Z","at_ms":…,"kind":…,"detail":…,"actor":…}, …]
 QByteArray auditLogJson(const QList<AuditEntry> &entries);
 

@@ -349,7 +349,7 @@ bool ResultFeeds::writeFinalFiles(const FinalConfig &config, const FinalizationI
         return log(
             [&visit](const VoteRow &row) {
                 // Late votes are refused at the edge (409) and never stored: every row counts.
-                visit(ReplayVote{row.seq, row.voter, row.option, row.receivedAtMs, false});
+                visit(ReplayVote{row.seq, row.voter, row.option, row.receivedAtMs, false, row.clientAddress});
             },
             readError);
     };

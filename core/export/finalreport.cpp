@@ -218,6 +218,18 @@ QByteArray FinalReport::text(const FinalReportInputs &inputs)
                u"  "_s + o.label + u'\n';
     }
 
+    out += u"\nEXCLUDED FROM THE COUNT BY THE OPERATOR\n"_s;
+    if (inputs.exclusions.isEmpty())
+        out += u"  none\n"_s;
+    else
+        out += line(u"Votes left out"_s, num(inputs.excludedVotes));
+    for (const CountExclusion &e : inputs.exclusions) {
+        QString reason = e.reason;
+        reason.replace(u'\r', u' ').replace(u'\n', u' ');
+        out += u"  "_s + when(e.atMs).leftJustified(26) + CountExclusion::kindName(e.kind).leftJustified(15) +
+               e.value.leftJustified(22) + orDash(e.actor).leftJustified(22) + reason + u'\n';
+    }
+
     out += u"\nREJECTED BY REASON\n"_s;
     if (inputs.rejectedByReason.isEmpty())
         out += u"  none\n"_s;
@@ -396,6 +408,20 @@ QByteArray FinalReport::html(const FinalReportInputs &inputs)
                "</td><td class=\"n\">" + h(o.percent) + "</td></tr>\n";
     }
     out += "</table>\n";
+
+    out += "<h2>Excluded from the count by the operator</h2>\n";
+    if (inputs.exclusions.isEmpty()) {
+        out += "<p>None.</p>\n";
+    } else {
+        out += "<p>Votes left out: " + hn(inputs.excludedVotes) + ".</p>\n<table>\n" +
+               row({"time (UTC)", "kind", "value", "by", "reason"}, "th");
+        for (const CountExclusion &e : inputs.exclusions) {
+            out += "<tr><td>" + h(when(e.atMs)) + "</td><td>" + h(CountExclusion::kindName(e.kind)) +
+                   "</td><td>" + h(e.value) + "</td><td>" + h(orDash(e.actor)) + "</td><td>" + h(e.reason) +
+                   "</td></tr>\n";
+        }
+        out += "</table>\n";
+    }
 
     out += "<h2>Rejected by reason</h2>\n";
     if (inputs.rejectedByReason.isEmpty()) {

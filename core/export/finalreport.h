@@ -9,6 +9,7 @@
 #include "export/publishedresults.h"
 #include "export/resultdocuments.h"
 #include "metrics/metricssampler.h"
+#include "session/countexclusion.h"
 
 // One file of the certified output and its SHA-256, as the report and SHA256SUMS list it.
 struct FileDigest
@@ -29,6 +30,11 @@ struct FinalReportInputs
     QList<SecondSample> samples;            // per-second throughput, oldest first
     QMap<QString, qint64> rejectedByReason; // reject code ("invalid_voter", ...) -> votes
     qint64 late = 0;                        // votes received after the close: shown, never counted
+    // The operator's exclusions the certified count applied (also in `audit` as count_excluded
+    // lines), and how many stored votes they left out: shown in their own section, so a reader
+    // of the report sees what was removed and why without reading the whole audit log.
+    CountExclusions exclusions;
+    qint64 excludedVotes = 0;
     qint64 generatedAtMs = 0;
     QString appVersion;
     QList<FileDigest> files; // the final files the report certifies, in the order to list them
@@ -39,7 +45,8 @@ struct FinalReportInputs
 // it opens the same on an air-gapped machine in ten years). Both say: session, question,
 // options, counting rule, window opened / extended / closed (from the audit log, falling back
 // on the window record), totals, raw vs exact per option, unique voters, rejected by reason,
-// late votes, the per-second throughput (accepted / rejected / persisted), the audit log and
+// late votes, the operator's exclusions (what, why, who, when, votes left out), the
+// per-second throughput (accepted / rejected / persisted), the audit log and
 // the SHA-256 of each final file. Times are UTC, ISO 8601. Pure functions of the inputs.
 //
 // Audit kinds read for the window times: lines_opened, lines_extended, lines_closed.

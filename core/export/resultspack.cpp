@@ -12,9 +12,11 @@
 #include <QMessageAuthenticationCode>
 #include <QTemporaryFile>
 
+#include "access/exclusionfilter.h"
 #include "export/csvwriter.h"
 #include "export/feedwriter.h"
 #include "export/textescape.h"
+#include "session/countexclusion.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -173,6 +175,20 @@ ResultsPack::Outcome ResultsPack::write(const QString &zipPath, const ResultsPac
     };
 
     VoteReplay replay(results.session, inputs.rule);
+    // The operator's exclusions are in the audit log the report prints: the pack's replay leaves
+    // out the same votes the certifying recount did, so the counted column agrees with it.
+    CountExclusions exclusions;
+    for (const AuditEntry &entry : inputs.report.audit) {
+        if (const auto exclusion =
+                CountExclusion::fromEvent(entry.kind, entry.detail, entry.actor, entry.atMs))
+            exclusions.append(*exclusion);
+    }
+    if (!exclusions.isEmpty()) {
+        replay.setExcluded([filter = ExclusionFilter(exclusions)](const ReplayVote &vote) {
+            return filter.excludes(vote.voter, vote.clientAddress);
+        });
+    }
+    qint64 excludedVotes = 0;
     QString readError;
     if (!replay.prepare(votes, &readError))
         return fail(u"cannot read the vote log: "_s + readError);
@@ -181,6 +197,7 @@ ResultsPack::Outcome ResultsPack::write(const QString &zipPath, const ResultsPac
     const bool readOk = votes(
         [&](const ReplayVote &vote) {
             const VoteReplay::Verdict verdict = replay.judge(vote);
+            excludedVotes += replay.isExcluded(vote) ? 1 : 0;
             chunk += receiptPrefix + QByteArray::number(vote.seq) + ',';
             if (inputs.pseudonymSecret.isEmpty()) {
                 appendField(chunk, vote.voter);
@@ -223,6 +240,8 @@ ResultsPack::Outcome ResultsPack::write(const QString &zipPath, const ResultsPac
     }
     FinalReportInputs report = inputs.report;
     report.files = outcome.files;
+    report.exclusions = exclusions;
+    report.excludedVotes = excludedVotes;
     outcome.reportText = FinalReport::text(report);
     outcome.reportHtml = FinalReport::html(report);
     files.emplace_back(kReportTextName, outcome.reportText);

@@ -17,7 +17,7 @@ bool VoteReplay::prepare(const Source &source, QString *error)
         return true;
     return source(
         [this](const ReplayVote &vote) {
-            if (vote.late || m_session.indexOf(vote.option) < 0)
+            if (vote.late || m_session.indexOf(vote.option) < 0 || isExcluded(vote))
                 return;
             m_voters[vote.voter.toByteArray()].lastSeq = vote.seq;
         },
@@ -28,6 +28,8 @@ VoteReplay::Verdict VoteReplay::judge(const ReplayVote &vote)
 {
     if (vote.late)
         return {false, u"late"_s};
+    if (isExcluded(vote))
+        return {false, u"excluded by the operator"_s};
     const int option = m_session.indexOf(vote.option);
     if (option < 0)
         return {false, u"unknown option"_s};
@@ -70,7 +72,7 @@ VoteReplay::Verdict VoteReplay::judge(const ReplayVote &vote)
 
 bool VoteReplay::count(const ReplayVote &vote)
 {
-    if (vote.late)
+    if (vote.late || isExcluded(vote))
         return false;
     const int option = m_session.indexOf(vote.option);
     if (option < 0)

@@ -6,6 +6,7 @@
 #include <QByteArray>
 #include <QByteArrayView>
 #include <QHash>
+#include <QSet>
 #include <QString>
 
 #include "session/sessiondefinition.h"
@@ -18,7 +19,8 @@ struct ReplayVote
     QByteArrayView voter;
     QByteArrayView option; // the option key
     qint64 receivedAtMs = 0;
-    bool late = false; // received after the close: stored for the record, never counted
+    bool late = false;                 // received after the close: stored for the record, never counted
+    QByteArrayView clientAddress = {}; // 16 bytes, or empty when not stored (VoteRow)
 };
 
 // Replays a session's vote log under a counting rule (the session's CountingRule, or another
@@ -32,6 +34,7 @@ struct ReplayVote
 //                              (unlimited and capped only; a vote it stops does not use up N)
 //   "late"                     received after the close
 //   "unknown option"           the key is not an option of the session (a damaged log)
+//   "excluded by the operator" the voter id was left out of the count (setExcludedVoters)
 // and keeps the raw and exact counts it implies, to be compared with the certified tally.
 //
 // last_wins needs to know each voter's last vote before it can judge the first one, so the
@@ -52,6 +55,12 @@ public:
 
     VoteReplay(const SessionDefinition &session, CountingRule rule);
     const CountingRule &rule() const { return m_rule; }
+
+    // The operator's exclusions (CountExclusion): a vote the test says yes to is left out
+    // entirely, neither raw nor counted, judged "excluded by the operator". Set before prepare().
+    using Excluded = std::function<bool(const ReplayVote &vote)>;
+    void setExcluded(Excluded excluded) { m_excluded = std::move(excluded); }
+    bool isExcluded(const ReplayVote &vote) const { return m_excluded && m_excluded(vote); }
 
     // The first pass (a no-op except for last_wins). Call once before judging.
     bool prepare(const Source &source, QString *error);
@@ -88,6 +97,7 @@ private:
     qint64 m_sessionId = 0;
     QHash<QByteArray, VoterState> m_voters;
     QHash<QByteArray, int> m_perOption; // voter + '\0' + option -> votes counted for it
+    Excluded m_excluded;
     std::vector<qint64> m_raw;
     std::vector<qint64> m_exact;
 };

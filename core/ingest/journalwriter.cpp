@@ -6,6 +6,7 @@
 #include <QSet>
 #include <QThread>
 
+#include "access/exclusionfilter.h"
 #include "ingest/threadrole.h"
 #include "store/sqlitestore.h"
 #include "tally/tally.h"
@@ -272,14 +273,21 @@ bool JournalWriter::replay(qint64 sessionId, const SessionDefinition &session, b
 }
 
 bool JournalWriter::recount(qint64 sessionId, const SessionDefinition &session, const CountingRule &rule,
-                            TallyCounts *out, qint64 *unknownOptionVotes, QString *error)
+                            TallyCounts *out, qint64 *unknownOptionVotes, QString *error,
+                            const CountExclusions &exclusions, qint64 *excludedVotes)
 {
     // From the store alone: nothing of the live pipeline (ledgers, counts) is consulted.
     Tally tally(sessionId, int(session.options.size()), rule);
     qint64 unknown = 0;
+    const ExclusionFilter filter(exclusions);
+    qint64 excluded = 0;
     const bool ok = m_store->forEachVote(
         sessionId,
         [&](const VoteRow &row) {
+            if (!filter.isEmpty() && filter.excludes(row.voter, row.clientAddress)) {
+                ++excluded;
+                return;
+            }
             const int index = session.indexOf(row.option);
             if (index < 0)
                 ++unknown;
@@ -289,7 +297,25 @@ bool JournalWriter::recount(qint64 sessionId, const SessionDefinition &session, 
         error);
     *out = tally.counts();
     *unknownOptionVotes = unknown;
+    if (excludedVotes)
+        *excludedVotes = excluded;
     return ok;
+}
+
+bool JournalWriter::loadExclusions(qint64 sessionId, CountExclusions *out, QString *error)
+{
+    QString problem;
+    const QList<EventRow> events = m_store->loadEvents(sessionId, &problem);
+    if (!problem.isEmpty()) {
+        *error = problem;
+        return false;
+    }
+    out->clear();
+    for (const EventRow &event : events) {
+        if (auto exclusion = CountExclusion::fromEvent(event.kind, event.detail, event.actor, event.atMs))
+            out->append(*exclusion);
+    }
+    return true;
 }
 
 bool JournalWriter::storeEvent(EventRow event, qint64 sessionId, QString *error)
@@ -448,8 +474,11 @@ WriterCommand JournalWriter::replayLog(CountingRule rule, ReplayDone done)
                 if (!problem.isEmpty()) {
                     outcome.error = problem;
                 } else {
-                    outcome.ok = recount(m_session.id, m_session, rule, &outcome.replayed,
-                                         &outcome.unknownOptionVotes, &outcome.error);
+                    // The replay shows what the certification would count: the exclusions too.
+                    outcome.ok =
+                        loadExclusions(m_session.id, &outcome.exclusions, &outcome.error) &&
+                        recount(m_session.id, m_session, rule, &outcome.replayed, &outcome.unknownOptionVotes,
+                                &outcome.error, outcome.exclusions, &outcome.excludedVotes);
                 }
                 done(outcome);
             }};
@@ -485,6 +514,17 @@ WriterCommand JournalWriter::certify(SessionRecord finalRecord, EventRow finaliz
                         outcome.error =
                             u"%1 stored votes name an option the session does not have"_s.arg(unknown);
                     }
+                    done(outcome);
+                    return;
+                }
+                // The live tally counts every stored vote, so the check above runs without the
+                // exclusions; what is certified is the recount with them, by the same function the
+                // policy replay used.
+                if (!loadExclusions(sessionId, &outcome.exclusions, &outcome.error) ||
+                    (!outcome.exclusions.isEmpty() &&
+                     !recount(sessionId, m_session, m_session.rule(), &outcome.recount, &unknown,
+                              &outcome.error, outcome.exclusions, &outcome.excludedVotes))) {
+                    outcome.result = Result::StorageFailed;
                     done(outcome);
                     return;
                 }
@@ -661,7 +701,11 @@ bool JournalWriter::commit(std::vector<WorkBatch> &batches)
                 rows.push_back({m_nextSeq + qint64(rows.size()), batch.sessionId, vote.voter.view(),
                                 vote.isCanary() ? QByteArrayView(kCanaryOptionKey)
                                                 : QByteArrayView(m_optionKeys[vote.optionIndex]),
-                                vote.receivedAtMs});
+                                vote.receivedAtMs,
+                                vote.isCanary()
+                                    ? QByteArrayView()
+                                    : QByteArrayView(reinterpret_cast<const char *>(vote.client.bytes.data()),
+                                                     qsizetype(vote.client.bytes.size()))});
             }
         }
         if (Q_UNLIKELY(m_crashPlan.point != FaultInjection::CrashPoint::None))

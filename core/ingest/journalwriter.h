@@ -15,6 +15,7 @@
 #include "metrics/metrics.h"
 #include "metrics/rejectreason.h"
 #include "session/clock.h"
+#include "session/countexclusion.h"
 #include "store/faultinjection.h"
 #include "store/votestore.h"
 #include "tally/tally.h"
@@ -69,6 +70,9 @@ public:
         TallyCounts replayed;
         TallyCounts live;
         qint64 unknownOptionVotes = 0; // logged votes naming no option of the session (not counted)
+        // The operator's exclusions read from the store with the log, applied to `replayed`.
+        CountExclusions exclusions;
+        qint64 excludedVotes = 0;
     };
     using ReplayDone = std::function<void(const ReplayOutcome &outcome)>;
 
@@ -88,7 +92,9 @@ public:
         QString error;
         QList<TallyDifference> differences;
         TallyCounts live;
-        TallyCounts recount;
+        TallyCounts recount; // with the exclusions applied: what is certified
+        CountExclusions exclusions;
+        qint64 excludedVotes = 0;
     };
     // Runs on the writer thread once the recount matched: `audit` is the session's audit log so
     // far and `log` reads its vote log during the call. Fills *picture (the final published
@@ -177,8 +183,14 @@ private:
     LoadResult load();
     bool replay(qint64 sessionId, const SessionDefinition &session, bool intoPublished, QString *error);
     // A fresh tally of the session's stored log under `rule`, in seq order.
+    // Votes of an excluded voter are left out before the rule sees them (so under last_wins an
+    // excluded voter's earlier votes do not come back); *excludedVotes counts them.
     bool recount(qint64 sessionId, const SessionDefinition &session, const CountingRule &rule,
-                 TallyCounts *out, qint64 *unknownOptionVotes, QString *error);
+                 TallyCounts *out, qint64 *unknownOptionVotes, QString *error,
+                 const CountExclusions &exclusions = {}, qint64 *excludedVotes = nullptr);
+    // The exclusions stored in the session's audit log (CountExclusion::kEventKind), oldest first.
+    // Read from the store, not handed in, so the replay and the certification apply the same ones.
+    bool loadExclusions(qint64 sessionId, CountExclusions *out, QString *error);
     bool storeEvent(EventRow event, qint64 sessionId, QString *error);
     void process(std::vector<WriterQueue::Item> &items);
     void markerPassed(const MarkerPassed &passed);

@@ -6,6 +6,7 @@
 
 #include <QByteArrayView>
 
+#include "access/clientaddress.h"
 #include "http/replyticket.h"
 
 // A voter id held inline: ids are 1-64 ASCII bytes (validated at the edge), so a vote
@@ -47,6 +48,9 @@ struct PendingVote
     qint64 receivedAtMs = 0;  // wall clock (injected Clock): stored with the vote, decides lateness
     qint64 receivedNs = 0;    // steady clock: end-to-end latency
     Http::ReplyTicket ticket; // where its 202 (or 503) goes once its batch commits
+    // Who sent it (the peer, or the client a trusted proxy names): stored with the vote so an
+    // operator's address-range exclusion can be applied by a recount. 16 bytes, no allocation.
+    IpAddress client;
 
     bool isCanary() const { return sessionId == kCanarySessionId; }
 };

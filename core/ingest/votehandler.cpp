@@ -47,13 +47,31 @@ std::optional<Http::HttpResponse> VoteHandler::handle(const Http::HttpRequest &r
                                   .count();
     if (Q_UNLIKELY(request.hasHeader(kCanaryHeader)))
         return handleCanary(request, context, receivedAtMs, receivedNs);
+    // Resolved once: the rate limit and the fraud figures count the same client.
+    const ClientAddress client = m_access
+                                     ? m_access->clientOf(request, context)
+                                     : ClientAddress{IpAddress::fromHostAddress(context.peerAddress), false};
+    VoterId voter;
+    std::optional<Http::HttpResponse> response =
+        admit(request, context, client, receivedAtMs, receivedNs, &voter);
+    // An immediate answer is a refusal; an accepted vote is answered later by the writer.
+    if (m_fraud)
+        m_fraud->record(voter.view(), client.address, response.has_value(), receivedNs / 1'000'000);
+    return response;
+}
+
+std::optional<Http::HttpResponse> VoteHandler::admit(const Http::HttpRequest &request,
+                                                     const Http::RequestContext &context,
+                                                     const ClientAddress &client, qint64 receivedAtMs,
+                                                     qint64 receivedNs, VoterId *voter) const
+{
     const GateStatePtr gate = m_gate.load();
     RejectCounters &rejects = *gate->rejects;
     const qint64 steadyMs = receivedNs / 1'000'000;
 
     // Per client address first: it costs no parsing, so a flood is refused cheaply.
     if (m_access && m_access->limitsClients()) {
-        const qint64 wait = m_access->takeClient(m_access->clientOf(request, context), steadyMs);
+        const qint64 wait = m_access->takeClient(client, steadyMs);
         if (wait > 0)
             return rateLimited(rejects, wait, u"too many votes from this address; retry later"_s);
     }
@@ -62,6 +80,7 @@ std::optional<Http::HttpResponse> VoteHandler::handle(const Http::HttpRequest &r
         VoteValidator::validate(request.mediaType(), request.body, gate->session);
     if (!outcome.ok)
         return refuse(rejects, outcome.reason, outcome.message);
+    *voter = outcome.voter;
     // The canary's ids are reserved: nobody's vote may pass for one, or be taken for one.
     if (Q_UNLIKELY(outcome.voter.view().startsWith(kCanaryVoterPrefix)))
         return refuse(rejects, RejectReason::InvalidVoter, u"voter ids starting with canary. are reserved"_s);
@@ -115,6 +134,7 @@ std::optional<Http::HttpResponse> VoteHandler::handle(const Http::HttpRequest &r
     vote.receivedAtMs = receivedAtMs;
     vote.receivedNs = receivedNs;
     vote.ticket = context.ticket;
+    vote.client = client.address;
     switch (m_queue.pushVote(std::move(vote))) {
     case IngestQueue::PushResult::Accepted:
         m_metrics.votesReceived.fetch_add(1, std::memory_order_relaxed);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "access/accesscontrol.h"
+#include "access/fraudmonitor.h"
 #include "http/router.h"
 #include "ingest/ingestgate.h"
 #include "ingest/ingestqueue.h"
@@ -24,8 +25,15 @@ public:
     // Before the server starts: client addresses, rate limits and voter-token counters. Without
     // it votes are neither rate limited nor checked against proxies (voter tokens still are).
     void setAccessControl(AccessControl *access) { m_access = access; }
+    // Before the server starts: every vote request (not the canary's) is counted by voter id
+    // and client address for the fraud panel. Null: not counted.
+    void setFraudMonitor(FraudMonitor *fraud) { m_fraud = fraud; }
 
 private:
+    // The vote's admission; *voter is set once the id has been read (for the fraud figures).
+    std::optional<Http::HttpResponse> admit(const Http::HttpRequest &request,
+                                            const Http::RequestContext &context, const ClientAddress &client,
+                                            qint64 receivedAtMs, qint64 receivedNs, VoterId *voter) const;
     std::optional<Http::HttpResponse> handleCanary(const Http::HttpRequest &request,
                                                    const Http::RequestContext &context, qint64 receivedAtMs,
                                                    qint64 receivedNs) const;
@@ -36,4 +44,5 @@ private:
     Metrics &m_metrics;
     const Clock &m_clock;
     AccessControl *m_access = nullptr;
+    FraudMonitor *m_fraud = nullptr;
 };

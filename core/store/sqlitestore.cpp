@@ -137,9 +137,10 @@ bool SqliteStore::open(QString *error)
     }
 
     const bool prepared =
-        sqlite3_prepare_v3(
-            m_db, "INSERT INTO votes (seq, session_id, voter, option, received_at_ms) VALUES (?, ?, ?, ?, ?)",
-            -1, SQLITE_PREPARE_PERSISTENT, &m_insertVote, nullptr) == SQLITE_OK &&
+        sqlite3_prepare_v3(m_db,
+                           "INSERT INTO votes (seq, session_id, voter, option, received_at_ms, client_addr) "
+                           "VALUES (?, ?, ?, ?, ?, ?)",
+                           -1, SQLITE_PREPARE_PERSISTENT, &m_insertVote, nullptr) == SQLITE_OK &&
         sqlite3_prepare_v3(m_db, "BEGIN IMMEDIATE", -1, SQLITE_PREPARE_PERSISTENT, &m_begin, nullptr) ==
             SQLITE_OK &&
         sqlite3_prepare_v3(m_db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &m_commit, nullptr) == SQLITE_OK &&
@@ -223,13 +224,20 @@ bool SqliteStore::migrate(QString *error)
         "CREATE TABLE IF NOT EXISTS published (session_id INTEGER PRIMARY KEY, version INTEGER NOT NULL, "
         "published_at_ms INTEGER NOT NULL, final INTEGER NOT NULL, picture TEXT NOT NULL)",
     };
+    // Schema 4: each vote keeps its client's address (16 bytes, NULL for older votes), so an
+    // operator's exclusion of an address range can be applied by the recount that certifies.
+    const char *const toVersion4[] = {
+        "ALTER TABLE votes ADD COLUMN client_addr BLOB",
+    };
     std::vector<const char *> statements{"BEGIN"};
     if (current == 1)
         statements.insert(statements.end(), std::begin(fromVersion1), std::end(fromVersion1));
     else if (current == 0)
         statements.insert(statements.end(), std::begin(fresh), std::end(fresh));
-    statements.insert(statements.end(), std::begin(toVersion3), std::end(toVersion3));
-    statements.push_back("PRAGMA user_version = 3");
+    if (current < 3)
+        statements.insert(statements.end(), std::begin(toVersion3), std::end(toVersion3));
+    statements.insert(statements.end(), std::begin(toVersion4), std::end(toVersion4));
+    statements.push_back("PRAGMA user_version = 4");
     statements.push_back("COMMIT");
     for (const char *sql : statements) {
         if (!exec(sql, error)) {
@@ -369,6 +377,11 @@ bool SqliteStore::appendVotes(const std::vector<VoteRow> &rows, QString *error)
         sqlite3_bind_text(m_insertVote, 3, row.voter.data(), int(row.voter.size()), SQLITE_STATIC);
         sqlite3_bind_text(m_insertVote, 4, row.option.data(), int(row.option.size()), SQLITE_STATIC);
         sqlite3_bind_int64(m_insertVote, 5, row.receivedAtMs);
+        if (row.clientAddress.isEmpty())
+            sqlite3_bind_null(m_insertVote, 6);
+        else
+            sqlite3_bind_blob(m_insertVote, 6, row.clientAddress.data(), int(row.clientAddress.size()),
+                              SQLITE_STATIC);
         const int rc = sqlite3_step(m_insertVote);
         sqlite3_reset(m_insertVote);
         if (rc != SQLITE_DONE) {
@@ -440,9 +453,10 @@ bool SqliteStore::forEachVoteAfter(qint64 sessionId, qint64 afterSeq, qint64 lim
 {
     // LIMIT -1 is no limit in SQLite. The (session_id, seq) index serves both the filter and
     // the order.
-    Statement query(m_db,
-                    "SELECT seq, voter, option, received_at_ms FROM votes WHERE session_id = ? AND seq > ? "
-                    "ORDER BY seq LIMIT ?");
+    Statement query(
+        m_db,
+        "SELECT seq, voter, option, received_at_ms, client_addr FROM votes WHERE session_id = ? AND seq > ? "
+        "ORDER BY seq LIMIT ?");
     query.bind(1, sessionId);
     query.bind(2, afterSeq);
     query.bind(3, limit);
@@ -457,6 +471,8 @@ bool SqliteStore::forEachVoteAfter(qint64 sessionId, qint64 afterSeq, qint64 lim
         row.option = QByteArrayView(reinterpret_cast<const char *>(sqlite3_column_text(stmt, 2)),
                                     sqlite3_column_bytes(stmt, 2));
         row.receivedAtMs = sqlite3_column_int64(stmt, 3);
+        row.clientAddress = QByteArrayView(static_cast<const char *>(sqlite3_column_blob(stmt, 4)),
+                                           sqlite3_column_bytes(stmt, 4));
         visit(row);
     }
     if (rc != SQLITE_DONE)

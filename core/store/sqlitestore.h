@@ -51,7 +51,7 @@ public:
     bool commitTransaction(QString *error) override;
     void rollbackTransaction() override;
 
-    static constexpr int SchemaVersion = 3;
+    static constexpr int SchemaVersion = 4;
 
 private:
     class Statement;

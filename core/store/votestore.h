@@ -22,6 +22,9 @@ struct VoteRow
     QByteArrayView voter;  // ASCII, 1-64 bytes
     QByteArrayView option; // the option key, UTF-8
     qint64 receivedAtMs = 0;
+    // The client's address as 16 bytes (IPv4 mapped into IPv6); empty when not recorded (votes
+    // stored before schema 4, the canary's).
+    QByteArrayView clientAddress = {};
 };
 
 struct SessionRecord

@@ -44,6 +44,27 @@ public:
     qint64 storeSizeBytes() const override { return m_storeSizeBytes; }
     qint64 uptimeMs() const override { return m_uptimeMs; }
     QString audienceUrl() const override { return m_audienceUrl; }
+    FraudSnapshot fraud(int limit) const override
+    {
+        FraudSnapshot snapshot = m_fraud;
+        snapshot.topVoters = snapshot.topVoters.mid(0, limit);
+        snapshot.topAddresses = snapshot.topAddresses.mid(0, limit);
+        return snapshot;
+    }
+    CountExclusions exclusions() const override { return m_exclusions; }
+    // Stores it like the engine would (no reason: refused), then signals.
+    bool excludeFromCount(CountExclusion::Kind kind, const QString &value, const QString &reason,
+                          QString *error) override
+    {
+        if (reason.isEmpty()) {
+            *error = QStringLiteral("a reason is required");
+            return false;
+        }
+        m_exclusions.append(CountExclusion{kind, value, reason, QStringLiteral("console"), 0});
+        Q_EMIT exclusionsChanged();
+        return true;
+    }
+    void setFraud(const FraudSnapshot &snapshot) { m_fraud = snapshot; }
     PublishedResultsPtr published() const override { return m_published; }
     QList<ConsoleEvent> eventsSince(qint64 seq) const override
     {
@@ -255,4 +276,6 @@ private:
     PublishedResultsPtr m_published;
     QList<ConsoleEvent> m_events;
     bool m_autoPublish = false;
+    FraudSnapshot m_fraud;
+    CountExclusions m_exclusions;
 };

@@ -70,6 +70,7 @@ private Q_SLOTS:
     void bannersForRehearsalAndUncertified();
     void digestsMatchTheDocuments();
     void writesBothFiles();
+    void exclusionsHaveASection();
 };
 
 void TestFinalReport::textFigures()
@@ -201,6 +202,42 @@ void TestFinalReport::writesBothFiles()
     QVERIFY(!FinalReport::writeFiles(dir.filePath(u"final-report.txt/sub"_s), in, &errors));
     QCOMPARE(errors.size(), 2);
     QVERIFY(errors[0].contains(u"final-report.txt"_s));
+}
+
+void TestFinalReport::exclusionsHaveASection()
+{
+    FinalReportInputs in = scripted();
+    QVERIFY(QString::fromUtf8(FinalReport::text(in))
+                .contains(u"EXCLUDED FROM THE COUNT BY THE OPERATOR\n  none\n"_s));
+    QVERIFY(FinalReport::html(in).contains("<h2>Excluded from the count by the operator</h2>\n<p>None.</p>"));
+
+    CountExclusion voter;
+    voter.kind = CountExclusion::Kind::Voter;
+    voter.value = u"stuffer"_s;
+    voter.reason = u"50 votes/s\nfrom one id"_s;
+    voter.actor = u"console"_s;
+    voter.atMs = kT0 + 155'000;
+    CountExclusion range;
+    range.kind = CountExclusion::Kind::AddressRange;
+    range.value = u"203.0.113.0/24"_s;
+    range.reason = u"<botnet> & co"_s;
+    range.actor = u"admin-api 127.0.0.1"_s;
+    range.atMs = kT0 + 156'000;
+    in.exclusions = {voter, range};
+    in.excludedVotes = 42;
+    const QString text = QString::fromUtf8(FinalReport::text(in));
+    const auto check = [&text](const QString &pattern) {
+        QVERIFY2(hasLine(text, pattern), qPrintable(u"no line /"_s + pattern + u"/ in:\n"_s + text));
+    };
+    check(u"  Votes left out: +42"_s);
+    // One exclusion per line whatever the reason holds.
+    check(u"  2024-05-01T20:17:35.000Z +voter +stuffer +console +50 votes/s from one id"_s);
+    check(u"  2024-05-01T20:17:36.000Z +address_range +203.0.113.0/24 +admin-api 127.0.0.1 +<botnet> & co"_s);
+
+    const QByteArray html = FinalReport::html(in);
+    QVERIFY(html.contains("<p>Votes left out: 42.</p>"));
+    QVERIFY(
+        html.contains("<td>203.0.113.0/24</td><td>admin-api 127.0.0.1</td><td>&lt;botnet&gt; &amp; co</td>"));
 }
 
 QTEST_GUILESS_MAIN(TestFinalReport)

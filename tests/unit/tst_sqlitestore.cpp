@@ -128,6 +128,23 @@ private Q_SLOTS:
         QCOMPARE(seqs.first(), 1);
     }
 
+    void clientAddressRoundTrips()
+    {
+        // Schema 4: the 16 address bytes come back as stored; a vote without one reads empty.
+        QString error;
+        SqliteStore store(path(), Durability::Normal);
+        QVERIFY2(store.open(&error), qPrintable(error));
+        QVERIFY(store.saveSession(record(1), &error));
+        const QByteArray address = QByteArray::fromHex("00000000000000000000ffffcb007142"); // 203.0.113.66
+        QVERIFY2(
+            store.appendVotes({VoteRow{1, 1, "v1", "A", 10, address}, VoteRow{2, 1, "v2", "A", 11}}, &error),
+            qPrintable(error));
+        QList<QByteArray> read;
+        QVERIFY(store.forEachVote(
+            1, [&read](const VoteRow &row) { read.append(row.clientAddress.toByteArray()); }, &error));
+        QCOMPARE(read, (QList<QByteArray>{address, QByteArray()}));
+    }
+
     void aFailedBatchStoresNothing()
     {
         QString error;
@@ -259,7 +276,8 @@ private Q_SLOTS:
             QSqlQuery q(db);
             for (
                 const QString &sql :
-                {u"DROP TABLE published"_s, u"DROP TRIGGER events_append_only_update"_s,
+                {u"ALTER TABLE votes DROP COLUMN client_addr"_s, // schema 4's
+                 u"DROP TABLE published"_s, u"DROP TRIGGER events_append_only_update"_s,
                  u"DROP TRIGGER events_append_only_delete"_s, u"DROP TABLE events"_s,
                  u"CREATE TABLE events (id INTEGER PRIMARY KEY, session_id INTEGER NOT NULL, at_ms INTEGER "
                  u"NOT "

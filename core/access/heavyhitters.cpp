@@ -1,0 +1,61 @@
+#include "access/heavyhitters.h"
+
+#include <algorithm>
+
+HeavyHitters::HeavyHitters(int capacity)
+    : m_capacity(std::max(1, capacity))
+{
+    m_entries.reserve(std::size_t(m_capacity));
+    m_indexByKey.reserve(std::size_t(m_capacity) * 2);
+}
+
+void HeavyHitters::add(std::uint64_t key, QByteArrayView label, bool rejected)
+{
+    ++m_total;
+    if (const auto it = m_indexByKey.find(key); it != m_indexByKey.end()) {
+        Entry &entry = m_entries[std::size_t(it->second)];
+        ++entry.count;
+        entry.rejected += rejected ? 1 : 0;
+        return;
+    }
+    if (int(m_entries.size()) < m_capacity) {
+        m_indexByKey.emplace(key, int(m_entries.size()));
+        m_entries.push_back(Entry{key, label.toByteArray(), 1, 0, rejected ? 1 : 0});
+        return;
+    }
+    // Replace the smallest: the newcomer may have occurred up to that many times unseen.
+    const auto smallest = std::min_element(m_entries.begin(), m_entries.end(),
+                                           [](const Entry &a, const Entry &b) { return a.count < b.count; });
+    // With many distinct keys (every vote a new voter id) this runs on every call, on the
+    // I/O thread under a shard lock: reuse the map node and the label's buffer instead of
+    // freeing and allocating both.
+    auto node = m_indexByKey.extract(smallest->key);
+    node.key() = key;
+    node.mapped() = int(smallest - m_entries.begin());
+    m_indexByKey.insert(std::move(node));
+    const qint64 inherited = smallest->count;
+    smallest->key = key;
+    smallest->label.resize(label.size()); // keeps the capacity: no allocation once warm
+    std::copy_n(label.data(), label.size(), smallest->label.data());
+    smallest->count = inherited + 1;
+    smallest->error = inherited;
+    smallest->rejected = rejected ? 1 : 0;
+}
+
+std::vector<HeavyHitters::Entry> HeavyHitters::top(int limit) const
+{
+    std::vector<Entry> sorted = m_entries;
+    std::sort(sorted.begin(), sorted.end(), [](const Entry &a, const Entry &b) {
+        return a.count != b.count ? a.count > b.count : a.key < b.key;
+    });
+    if (limit >= 0 && int(sorted.size()) > limit)
+        sorted.resize(std::size_t(limit));
+    return sorted;
+}
+
+void HeavyHitters::clear()
+{
+    m_total = 0;
+    m_entries.clear();
+    m_indexByKey.clear();
+}
