@@ -6,9 +6,10 @@
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDir>
-#include <QFile>
 #include <QStandardPaths>
 #include <QThread>
+
+#include "access/admintoken.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -43,38 +44,31 @@ bool parseRate(const QString &text, RateLimitConfig *config)
 }
 } // namespace
 
-bool CommandLine::readAdminToken(const QString &path, const QString &environment, QByteArray *token,
-                                 QString *error)
+bool CommandLine::resolveAdminToken(const QString &commandLinePath, const QString &environment,
+                                    const QString &savedPath, AccessOptions *access, QString *error)
 {
-    QByteArray value;
-    if (!path.isEmpty()) {
-        QFile file(path);
-        if (!file.open(QIODevice::ReadOnly)) {
-            *error = u"cannot read the admin token file %1: %2"_s.arg(path, file.errorString());
+    if (!commandLinePath.isEmpty()) {
+        if (!AdminToken::readFile(commandLinePath, &access->adminToken, error))
             return false;
-        }
-        // Like ssh with its keys: a secret that others can read is no secret.
-        if (file.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther)) {
-            *error = u"the admin token file %1 is readable by others; chmod 600 it"_s.arg(path);
-            return false;
-        }
-        value = file.readAll().trimmed();
-    } else {
-        value = environment.toUtf8().trimmed();
+        access->adminTokenSource =
+            u"--admin-token-file %1"_s.arg(QDir::current().absoluteFilePath(commandLinePath));
+        return true;
     }
-    if (value.isEmpty() && path.isEmpty())
+    if (!environment.trimmed().isEmpty()) {
+        if (!AdminToken::read({}, environment, &access->adminToken, error))
+            return false;
+        access->adminTokenSource = QString::fromLatin1(AdminToken::kEnvironmentVariable);
+        return true;
+    }
+    if (savedPath.isEmpty())
         return true; // no token: loopback only
-    if (value.size() < AccessOptions::kMinAdminTokenLength) {
-        *error = u"the admin token must be at least %1 characters"_s.arg(AccessOptions::kMinAdminTokenLength);
-        return false;
-    }
-    for (char c : std::as_const(value)) {
-        if (c <= ' ' || c > '~') {
-            *error = u"the admin token must be printable ASCII without spaces"_s;
-            return false;
-        }
-    }
-    *token = value;
+    // The saved file does not stop the start: the console is where it gets fixed (Settings),
+    // and without a token the admin API only narrows to loopback, it never opens wider.
+    QString problem;
+    if (AdminToken::readFile(savedPath, &access->adminToken, &problem))
+        access->adminTokenSource = u"Settings: %1"_s.arg(savedPath);
+    else
+        access->adminTokenProblem = problem;
     return true;
 }
 
@@ -201,7 +195,8 @@ CommandLine CommandLine::parse(const QStringList &arguments, const ConsoleSettin
         u"admin-token-file"_s,
         u"A file (readable by its owner only) whose content is the admin token: with it the admin API "
         u"answers \"Authorization: Bearer <token>\" from any address. The environment variable "
-        u"VOTEDESK_ADMIN_TOKEN works too. Without a token the admin API answers only on loopback."_s,
+        u"VOTEDESK_ADMIN_TOKEN works too; either wins over the file chosen in Settings. Without a token "
+        u"the admin API answers only on loopback."_s,
         u"path"_s);
     const QCommandLineOption trustedProxy(
         u"trusted-proxy"_s,
@@ -449,12 +444,16 @@ CommandLine CommandLine::parse(const QStringList &arguments, const ConsoleSettin
     }
 
     QString problem;
-    if (!readAdminToken(parser.isSet(adminTokenFile) ? parser.value(adminTokenFile) : QString(),
-                        qEnvironmentVariable("VOTEDESK_ADMIN_TOKEN"), &result.engine.access.adminToken,
-                        &problem)) {
+    if (!resolveAdminToken(parser.isSet(adminTokenFile) ? parser.value(adminTokenFile) : QString(),
+                           qEnvironmentVariable(AdminToken::kEnvironmentVariable), defaults.adminTokenFile,
+                           &result.engine.access, &problem)) {
         printError(problem);
         *outcome = Outcome::ExitError;
         return result;
+    }
+    if (!result.engine.access.adminTokenProblem.isEmpty()) {
+        printError(u"not using the admin token file saved in Settings: %1; the admin API answers only on "
+                   u"loopback"_s.arg(result.engine.access.adminTokenProblem));
     }
     for (const QString &text : parser.values(trustedProxy)) {
         const std::optional<IpRange> range = IpRange::parse(text);

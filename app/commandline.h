@@ -25,8 +25,10 @@ struct CommandLine
     // QCoreApplication.
     static bool wantsHeadless(int argc, char **argv);
     static QString defaultDatabasePath();
-    // The admin token from a file (owner-readable only) or else the environment's value; true
-    // with an empty token when neither gives one. On failure false with a message.
-    static bool readAdminToken(const QString &path, const QString &environment, QByteArray *token,
-                               QString *error);
+    // The admin token for this run, into access (token and where it came from): the
+    // --admin-token-file, else VOTEDESK_ADMIN_TOKEN, else the file saved in Settings. A file or
+    // value given for this run that cannot be used is an error (false, message); the saved
+    // file's problem is only kept in access->adminTokenProblem (true): remote admin stays off.
+    static bool resolveAdminToken(const QString &commandLinePath, const QString &environment,
+                                  const QString &savedPath, AccessOptions *access, QString *error);
 };

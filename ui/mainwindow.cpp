@@ -298,7 +298,7 @@ void MainWindow::openSettings()
     ConsoleSettings current = ConsoleSettings::load(stored);
     if (!current.validate().isEmpty())
         current = ConsoleSettings(); // what this run uses for a broken file (see main.cpp)
-    SettingsDialog dialog(current, this);
+    SettingsDialog dialog(current, m_backend.adminAccess(), this);
     if (dialog.exec() != QDialog::Accepted)
         return;
     const ConsoleSettings chosen = dialog.settings();

@@ -3,15 +3,20 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDialogButtonBox>
+#include <QDir>
 #include <QDoubleSpinBox>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSpinBox>
+#include <QStandardPaths>
 #include <QVBoxLayout>
+
+#include "access/admintoken.h"
 
 using namespace Qt::Literals::StringLiterals;
 
@@ -25,10 +30,38 @@ QSpinBox *spinBox(int minimum, int maximum, int value, const QString &suffix, QW
     box->setGroupSeparatorShown(true);
     return box;
 }
+
+// Lines broken by hand: a word-wrapped label in a form layout is given too little height.
+QString adminAccessText(const AdminAccess &access)
+{
+    if (access.remote) {
+        QString text =
+            SettingsDialog::tr("Remote admin is on in this run: \u201cAuthorization: Bearer <token>\u201d "
+                               "is let in from any address.\nToken from %1")
+                .arg(access.source);
+        if (!access.source.startsWith(u"Settings: "_s))
+            text += SettingsDialog::tr(" (wins over the file set here)");
+        return text + u'.';
+    }
+    if (!access.problem.isEmpty())
+        return SettingsDialog::tr("Remote admin is off in this run (loopback only):\n%1.")
+            .arg(access.problem);
+    return SettingsDialog::tr(
+        "Remote admin is off in this run: no admin token, the admin API answers only on "
+        "loopback.");
+}
+
+QString chooseNewTokenFile(QWidget *parent, const QString &suggested)
+{
+    QDir().mkpath(QFileInfo(suggested).absolutePath());
+    return QFileDialog::getSaveFileName(parent, SettingsDialog::tr("New admin token file"), suggested);
+}
 } // namespace
 
-SettingsDialog::SettingsDialog(const ConsoleSettings &settings, QWidget *parent)
+SettingsDialog::SettingsDialog(const ConsoleSettings &settings, const AdminAccess &adminAccess,
+                               QWidget *parent)
     : QDialog(parent)
+    , m_tokenPathChooser(chooseNewTokenFile)
 {
     setWindowTitle(tr("votedesk settings"));
     auto *form = new QFormLayout;
@@ -52,6 +85,30 @@ SettingsDialog::SettingsDialog(const ConsoleSettings &settings, QWidget *parent)
     m_audiencePage->setChecked(settings.audiencePage);
     m_audiencePage->setToolTip(tr("On for rehearsals and local events; off when the show uses its own app."));
     form->addRow(tr("Audience page"), m_audiencePage);
+    m_adminTokenFile = new QLineEdit(settings.adminTokenFile, this);
+    m_adminTokenFile->setObjectName(u"adminTokenFile"_s);
+    m_adminTokenFile->setPlaceholderText(tr("none: the admin API answers only on loopback"));
+    m_adminTokenFile->setToolTip(
+        tr("A file readable by its owner only (chmod 600) holding the admin token: show automation on other "
+           "machines sends it as \u201cAuthorization: Bearer <token>\u201d. --admin-token-file and "
+           "VOTEDESK_ADMIN_TOKEN win over it."));
+    auto *chooseToken = new QPushButton(tr("Choose…"), this);
+    chooseToken->setObjectName(u"chooseAdminTokenFile"_s);
+    auto *generateToken = new QPushButton(tr("Generate…"), this);
+    generateToken->setObjectName(u"generateAdminToken"_s);
+    generateToken->setToolTip(
+        tr("Write a new random token (256 bits) to a file only you can read, and use it"));
+    auto *tokenRow = new QHBoxLayout;
+    tokenRow->addWidget(m_adminTokenFile, 1);
+    tokenRow->addWidget(chooseToken);
+    tokenRow->addWidget(generateToken);
+    form->addRow(tr("Admin token file"), tokenRow);
+    m_adminAccessText = adminAccessText(adminAccess);
+    m_adminAccess = new QLabel(m_adminAccessText, this);
+    m_adminAccess->setObjectName(u"adminAccess"_s);
+    m_adminAccess->setTextFormat(Qt::PlainText); // "<token>" and file paths are not markup
+    m_adminAccess->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    form->addRow(m_adminAccess); // the whole width: paths are long
 
     m_durability = new QComboBox(this);
     m_durability->setObjectName(u"durability"_s);
@@ -126,7 +183,8 @@ SettingsDialog::SettingsDialog(const ConsoleSettings &settings, QWidget *parent)
     form->addRow(tr("Type size"), m_themeScale);
 
     auto *note = new QLabel(
-        tr("Network, ingest and type size settings take effect the next time votedesk starts."), this);
+        tr("Network, ingest, admin token and type size settings take effect the next time votedesk starts."),
+        this);
     note->setWordWrap(true);
     note->setForegroundRole(QPalette::PlaceholderText);
     m_problem = new QLabel(this);
@@ -146,6 +204,12 @@ SettingsDialog::SettingsDialog(const ConsoleSettings &settings, QWidget *parent)
     connect(browse, &QPushButton::clicked, this, &SettingsDialog::chooseExportFolder);
     connect(m_bind, &QLineEdit::textChanged, this, &SettingsDialog::revalidate);
     connect(m_exportFolder, &QLineEdit::textChanged, this, &SettingsDialog::revalidate);
+    connect(chooseToken, &QPushButton::clicked, this, &SettingsDialog::chooseAdminTokenFile);
+    connect(generateToken, &QPushButton::clicked, this, &SettingsDialog::generateAdminToken);
+    connect(m_adminTokenFile, &QLineEdit::textChanged, this, [this] {
+        m_generateProblem.clear();
+        revalidate();
+    });
     for (QLineEdit *edit : {m_casparCgHost, m_casparCgChannelLayer, m_casparCgTemplate})
         connect(edit, &QLineEdit::textChanged, this, &SettingsDialog::revalidate);
     revalidate();
@@ -172,12 +236,19 @@ ConsoleSettings SettingsDialog::settings() const
     s.casparCgTemplate = m_casparCgTemplate->text().trimmed();
     s.themeScale = m_themeScale->value();
     s.audiencePage = m_audiencePage->isChecked();
+    s.adminTokenFile = m_adminTokenFile->text().trimmed();
     return s;
 }
 
 QString SettingsDialog::problem() const
 {
-    return settings().validate();
+    const ConsoleSettings chosen = settings();
+    if (const QString problem = chosen.validate(); !problem.isEmpty())
+        return problem;
+    if (!m_generateProblem.isEmpty())
+        return m_generateProblem;
+    // The file as the server will read it at the next start: found now, not on the night.
+    return chosen.adminTokenFileProblem();
 }
 
 void SettingsDialog::revalidate()
@@ -194,4 +265,39 @@ void SettingsDialog::chooseExportFolder()
         QFileDialog::getExistingDirectory(this, tr("Export folder"), settings().effectiveExportFolder());
     if (!folder.isEmpty())
         m_exportFolder->setText(folder);
+}
+
+void SettingsDialog::chooseAdminTokenFile()
+{
+    const QString current = m_adminTokenFile->text().trimmed();
+    const QString file = QFileDialog::getOpenFileName(
+        this, tr("Admin token file"),
+        current.isEmpty() ? QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation) : current);
+    if (!file.isEmpty())
+        m_adminTokenFile->setText(file);
+}
+
+void SettingsDialog::generateAdminToken()
+{
+    const QString current = m_adminTokenFile->text().trimmed();
+    const QString suggested = !current.isEmpty() && !QDir::isRelativePath(current)
+                                  ? current
+                                  : QDir(QStandardPaths::writableLocation(QStandardPaths::AppConfigLocation))
+                                        .filePath(u"admin.token"_s);
+    const QString path = m_tokenPathChooser ? m_tokenPathChooser(this, suggested) : QString();
+    if (path.isEmpty())
+        return;
+    QByteArray token;
+    QString error;
+    if (!AdminToken::writeNewFile(path, &token, &error)) {
+        m_generateProblem = error; // named under the form until the path is edited
+        revalidate();
+        return;
+    }
+    m_adminTokenFile->setText(path);
+    m_generateProblem.clear();
+    m_adminAccess->setText(m_adminAccessText + u"\n"_s +
+                           tr("New token written to %1: it applies from the next start.").arg(path));
+    revalidate();
+    adjustSize(); // room for the longer note
 }

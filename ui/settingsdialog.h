@@ -1,7 +1,10 @@
 #pragma once
 
+#include <functional>
+
 #include <QDialog>
 
+#include "engine/consolebackend.h"
 #include "engine/consolesettings.h"
 
 class QCheckBox;
@@ -14,21 +17,34 @@ class QSpinBox;
 
 // Edits the saved ConsoleSettings. OK is enabled only while every field is valid, and the
 // problem is named under the form (no dialog-on-dialog). Network and ingest settings apply at
-// the next start; the dialog says so, because the lines may be open right now.
+// the next start; the dialog says so, because the lines may be open right now. The admin token
+// is kept as a file path (the settings file is plain text), checked by the server's rules as it
+// is typed; the dialog shows whether this run takes remote admin calls and can write a new
+// token file.
 class SettingsDialog final : public QDialog
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(SettingsDialog)
 
 public:
-    explicit SettingsDialog(const ConsoleSettings &settings, QWidget *parent = nullptr);
+    // adminAccess: the running engine's admin API reach, shown next to the token file.
+    explicit SettingsDialog(const ConsoleSettings &settings, const AdminAccess &adminAccess = {},
+                            QWidget *parent = nullptr);
 
     ConsoleSettings settings() const;
     QString problem() const; // empty when valid
 
+    // Where "Generate…" writes the new token file; by default a save-file dialog (empty =
+    // cancelled). Tests replace it.
+    using PathChooser = std::function<QString(QWidget *parent, const QString &suggested)>;
+    void setTokenPathChooser(PathChooser chooser) { m_tokenPathChooser = std::move(chooser); }
+    // Writes a new random admin token to a chosen file (0600) and selects it.
+    void generateAdminToken();
+
 private:
     void revalidate();
     void chooseExportFolder();
+    void chooseAdminTokenFile();
 
     QLineEdit *m_bind = nullptr;
     QSpinBox *m_port = nullptr;
@@ -48,6 +64,11 @@ private:
     QLineEdit *m_casparCgTemplate = nullptr;
     QDoubleSpinBox *m_themeScale = nullptr;
     QCheckBox *m_audiencePage = nullptr;
+    QLineEdit *m_adminTokenFile = nullptr;
+    QLabel *m_adminAccess = nullptr;
+    QString m_adminAccessText; // the running engine's admin API reach, as shown
+    PathChooser m_tokenPathChooser;
+    QString m_generateProblem; // the last "Generate…" failure, until the path changes
     QLabel *m_problem = nullptr;
     QDialogButtonBox *m_buttons = nullptr;
 };

@@ -6,7 +6,9 @@
 
 #include <QByteArray>
 #include <QList>
+#include <QString>
 
+#include "access/admintoken.h"
 #include "access/clientaddress.h"
 #include "access/ratelimiter.h"
 #include "access/votertoken.h"
@@ -25,11 +27,17 @@ struct AccessOptions
     // or the environment, never the command line): "Authorization: Bearer <token>" opens it
     // from any address; loopback needs no token, but a wrong one is refused there too.
     QByteArray adminToken;
+    // Where the token came from, for the operator ("--admin-token-file /etc/votedesk/admin.token",
+    // "VOTEDESK_ADMIN_TOKEN", "Settings: …"); never the token itself.
+    QString adminTokenSource;
+    // Why the token file saved in Settings was not used this run (the admin API stays loopback
+    // only rather than the console refusing to start, so the operator can fix it in Settings).
+    QString adminTokenProblem;
     std::vector<IpRange> trustedProxies; // X-Forwarded-For is believed only from these
     RateLimiter::Config clientRate;      // votes per client address (after X-Forwarded-For)
     RateLimiter::Config voterRate;       // votes per voter id
 
-    static constexpr qsizetype kMinAdminTokenLength = 16;
+    static constexpr qsizetype kMinAdminTokenLength = AdminToken::kMinLength;
 };
 
 // The access rules of the HTTP API in one place: the client address (trusted proxies), the

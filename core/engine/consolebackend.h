@@ -36,6 +36,15 @@ struct SessionCounters
     qint64 queueDepth = 0;
 };
 
+// Whether the admin API takes remote callers in this run, for the Settings dialog. Fixed at
+// start: the token is read once (a changed setting applies at the next start).
+struct AdminAccess
+{
+    bool remote = false; // a token is set: "Authorization: Bearer" opens the API from any address
+    QString source;      // where the token came from ("--admin-token-file …", "Settings: …")
+    QString problem;     // why the token file saved in Settings was not used (remote stays off)
+};
+
 // The small interface through which the UI sees and drives core (Mumble / KDE Connect style).
 // Lives in the UI thread. The UI polls the getters on a timer (≤ 10 Hz); the signals fire
 // only on rare events (session switched, window state changed), never per vote. Tests of
@@ -84,6 +93,8 @@ public:
     // Milliseconds since the engine started, on the same monotonic clock as SecondSample::atMs,
     // so the console can place the series on the wall clock; 0 = not running.
     virtual qint64 uptimeMs() const { return 0; }
+    // The admin API's reach in this run (a fake: loopback only).
+    virtual AdminAccess adminAccess() const { return {}; }
 
     // Window control. Each returns false and sets *error to a message for the operator when
     // the state does not allow it.

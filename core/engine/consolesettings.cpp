@@ -6,6 +6,8 @@
 #include <QStandardPaths>
 #include <QThread>
 
+#include "access/admintoken.h"
+
 using namespace Qt::Literals::StringLiterals;
 
 namespace {
@@ -29,6 +31,7 @@ constexpr auto kCasparTemplateLayer = "casparcg/templateLayer";
 constexpr auto kCasparTemplate = "casparcg/template";
 constexpr auto kThemeScale = "display/themeScale";
 constexpr auto kAudiencePage = "network/audiencePage";
+constexpr auto kAdminTokenFile = "access/adminTokenFile";
 
 QString key(const char *name)
 {
@@ -57,6 +60,7 @@ ConsoleSettings ConsoleSettings::load(const QSettings &settings)
     s.casparCgTemplate = settings.value(key(kCasparTemplate), s.casparCgTemplate).toString();
     s.themeScale = settings.value(key(kThemeScale), s.themeScale).toDouble();
     s.audiencePage = settings.value(key(kAudiencePage), s.audiencePage).toBool();
+    s.adminTokenFile = settings.value(key(kAdminTokenFile), s.adminTokenFile).toString();
     return s;
 }
 
@@ -80,6 +84,7 @@ void ConsoleSettings::save(QSettings &settings) const
     settings.setValue(key(kCasparTemplate), casparCgTemplate);
     settings.setValue(key(kThemeScale), themeScale);
     settings.setValue(key(kAudiencePage), audiencePage);
+    settings.setValue(key(kAdminTokenFile), adminTokenFile);
     settings.sync();
 }
 
@@ -113,6 +118,20 @@ QString ConsoleSettings::validate() const
     }
     if (themeScale < 0.5 || themeScale > 3.0)
         return u"theme scale must be 0.5 to 3.0"_s;
+    // Absolute: the console may be started from any folder.
+    if (!adminTokenFile.isEmpty() && QDir::isRelativePath(adminTokenFile))
+        return u"admin token file \"%1\" must be an absolute path"_s.arg(adminTokenFile);
+    return {};
+}
+
+QString ConsoleSettings::adminTokenFileProblem() const
+{
+    if (adminTokenFile.isEmpty())
+        return {};
+    QByteArray token;
+    QString problem;
+    if (!AdminToken::readFile(adminTokenFile, &token, &problem))
+        return problem;
     return {};
 }
 

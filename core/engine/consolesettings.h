@@ -29,11 +29,19 @@ struct ConsoleSettings
     QString casparCgTemplate; // empty: UPDATE only; else CG ADD (not played) on first connect
     double themeScale = 1.0;  // console type size, for big screens and far viewers
     bool audiencePage = true; // serve the built-in voting page (off when the show has its own app)
+    // The admin token's file (the path, never the secret: the settings file is plain text);
+    // empty = none. --admin-token-file and VOTEDESK_ADMIN_TOKEN win over it for a run.
+    QString adminTokenFile;
 
     static ConsoleSettings load(const QSettings &settings);
     void save(QSettings &settings) const;
-    // Empty when valid; else a message naming the setting and the allowed values.
+    // Empty when valid; else a message naming the setting and the allowed values. The admin
+    // token file's path must be absolute; its content is checked by adminTokenFileProblem().
     QString validate() const;
+    // Empty when no admin token file is set or it holds a usable token by the server's rules
+    // (AdminToken::readFile); else the problem, naming the file. Apart from validate(): a
+    // broken token file must not make the start throw away every other saved setting.
+    QString adminTokenFileProblem() const;
     // The engine options these settings describe (database path and clock stay the caller's).
     void applyTo(Engine::Options *options) const;
     // The folder the feeds go to with the default database: exportFolder, else <data>/export.

@@ -933,6 +933,12 @@ bool Engine::startRehearsal(const RehearsalPlan &plan, const QString &actor, QSt
     target.sessionId = m_session.id;
     for (const VoteOption &option : m_session.options)
         target.optionKeys.append(option.key);
+    if (m_session.voterToken == VoterTokenMode::Hmac) {
+        VoterToken::Key key;
+        if (!VoterToken::decodeSecret(m_session.voterTokenSecret, &key))
+            return fail(error, u"the session's voter-token secret is not usable: no vote could be signed"_s);
+        target.voterTokenSecret = key.view().toByteArray();
+    }
     // Crossing: `finished` runs on the traffic's thread; the signal is sent from ours. stop()
     // joins the traffic before the engine goes, so `this` outlives the call.
     const bool started = m_rehearsal->start(

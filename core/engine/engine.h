@@ -171,6 +171,11 @@ public:
     // Cached: at most one pair of stat() calls per second, however often the console asks.
     qint64 storeSizeBytes() const override;
     qint64 uptimeMs() const override;
+    AdminAccess adminAccess() const override
+    {
+        return {!m_options.access.adminToken.isEmpty(), m_options.access.adminTokenSource,
+                m_options.access.adminTokenProblem};
+    }
     int activeWorkers() const;
     // One orchestrator step (a 100 ms timer calls it; tests may call it).
     void orchestrate();

@@ -58,6 +58,10 @@ struct RehearsalTarget
     quint16 port = 0;
     qint64 sessionId = 0;
     QStringList optionKeys;
+    // The session's voter-token secret (the decoded bytes) when it takes only signed votes:
+    // the traffic signs its voter ids as the show's app would, so a rehearsal goes through the
+    // real token check instead of being refused 401. Empty: the session takes unsigned votes.
+    QByteArray voterTokenSecret;
 };
 
 // The traffic source behind rehearsal mode. The engine owns one (set by the app); it runs on a

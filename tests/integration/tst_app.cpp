@@ -26,11 +26,14 @@ private:
         QJsonObject json;
     };
 
-    Answer request(quint16 port, const QString &path, const QByteArray &body = {})
+    Answer request(quint16 port, const QString &path, const QByteArray &body = {},
+                   const QByteArray &bearer = {})
     {
         QNetworkAccessManager manager;
         manager.setProxy(QNetworkProxy::NoProxy);
         QNetworkRequest request(QUrl(u"http://127.0.0.1:%1%2"_s.arg(port).arg(path)));
+        if (!bearer.isEmpty())
+            request.setRawHeader("Authorization", "Bearer " + bearer);
         QNetworkReply *reply = nullptr;
         if (body.isNull()) {
             reply = manager.get(request);
@@ -133,6 +136,91 @@ private Q_SLOTS:
         QVERIFY(QString::fromUtf8(process.readAllStandardOutput()).contains(u"default 8080"_s));
     }
 
+    // The token file chosen in Settings is used when neither --admin-token-file nor
+    // VOTEDESK_ADMIN_TOKEN gives one; either of those wins for the run; a saved file that
+    // cannot be used leaves the admin API loopback only, says so, and does not stop the start.
+    void theSavedTokenFileIsUsedAndTheCommandLineWins()
+    {
+        QTemporaryDir home;
+        QVERIFY(home.isValid());
+        QDir().mkpath(home.filePath(u"votedesk"_s));
+        const auto writeToken = [&](const QString &name, const QByteArray &token) {
+            QFile file(home.filePath(name));
+            if (!file.open(QIODevice::WriteOnly) || file.write(token + '\n') != token.size() + 1)
+                return QString();
+            file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+            return file.fileName();
+        };
+        const QByteArray savedToken = "saved-token-0123456789abcdef";
+        const QByteArray commandLineToken = "command-line-token-0123456789";
+        const QByteArray environmentToken = "environment-token-0123456789";
+        const QString savedFile = writeToken(u"saved.token"_s, savedToken);
+        const QString commandLineFile = writeToken(u"cli.token"_s, commandLineToken);
+        QVERIFY(!savedFile.isEmpty() && !commandLineFile.isEmpty());
+        {
+            QSettings settings(home.filePath(u"votedesk/votedesk.ini"_s), QSettings::IniFormat);
+            settings.setValue(u"access/adminTokenFile"_s, savedFile);
+        }
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.insert(u"XDG_CONFIG_HOME"_s, home.path());
+        environment.remove(u"VOTEDESK_ADMIN_TOKEN"_s);
+        // With a token configured, a wrong one is refused even on loopback: which token the
+        // server holds shows from here.
+        const auto adminStatus = [&](quint16 port, const QByteArray &token) {
+            return request(port, u"/v1/admin/results"_s, {}, token).status;
+        };
+        const auto stop = [](QProcess &process) {
+            process.terminate();
+            QVERIFY(process.waitForFinished(20'000));
+            QCOMPARE(process.exitCode(), 0);
+        };
+
+        {
+            QProcess process;
+            process.setProcessEnvironment(environment);
+            const quint16 port = startHeadless(process);
+            QVERIFY2(port != 0, process.readAllStandardError().constData());
+            QCOMPARE(adminStatus(port, savedToken), 200);
+            QCOMPARE(adminStatus(port, commandLineToken), 401);
+            stop(process);
+        }
+        {
+            QProcess process;
+            process.setProcessEnvironment(environment);
+            const quint16 port = startHeadless(process, {u"--admin-token-file"_s, commandLineFile});
+            QVERIFY2(port != 0, process.readAllStandardError().constData());
+            QCOMPARE(adminStatus(port, commandLineToken), 200);
+            QCOMPARE(adminStatus(port, savedToken), 401);
+            stop(process);
+        }
+        {
+            QProcessEnvironment withVariable = environment;
+            withVariable.insert(u"VOTEDESK_ADMIN_TOKEN"_s, QString::fromLatin1(environmentToken));
+            QProcess process;
+            process.setProcessEnvironment(withVariable);
+            const quint16 port = startHeadless(process);
+            QVERIFY2(port != 0, process.readAllStandardError().constData());
+            QCOMPARE(adminStatus(port, environmentToken), 200);
+            QCOMPARE(adminStatus(port, savedToken), 401);
+            stop(process);
+        }
+        {
+            QVERIFY(QFile::setPermissions(savedFile, QFileDevice::ReadOwner | QFileDevice::WriteOwner |
+                                                         QFileDevice::ReadOther));
+            QProcess process;
+            process.setProcessEnvironment(environment);
+            const quint16 port = startHeadless(process);
+            QVERIFY(port != 0); // (QVERIFY2 would read stderr, which is checked below)
+            QCOMPARE(adminStatus(port, savedToken), 200); // no token: loopback only, any header
+            QCOMPARE(adminStatus(port, commandLineToken), 200);
+            stop(process);
+            const QString warning = QString::fromUtf8(process.readAllStandardError());
+            QVERIFY2(warning.contains(u"not using the admin token file saved in Settings"_s) &&
+                         warning.contains(savedFile) && warning.contains(u"readable by others"_s),
+                     qPrintable(warning));
+        }
+    }
+
     void badArgumentsAreNamed_data()
     {
         QTest::addColumn<QStringList>("arguments");
@@ -155,6 +243,9 @@ private Q_SLOTS:
             << QStringList{u"--headless"_s, u"--casparcg"_s, u"127.0.0.1"_s, u"--casparcg-channel"_s,
                            u"main"_s}
             << u"channel-layer"_s;
+        QTest::newRow("admin token file missing")
+            << QStringList{u"--headless"_s, u"--admin-token-file"_s, u"/nonexistent/admin.token"_s}
+            << u"/nonexistent/admin.token does not exist"_s;
     }
 
     void badArgumentsAreNamed()

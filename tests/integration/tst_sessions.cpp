@@ -335,6 +335,41 @@ private Q_SLOTS:
         QCOMPARE(engine->tally()->accepted, counted);
     }
 
+    // A session that takes only signed votes: the rehearsal signs its voter ids with the
+    // session's secret as the show's app would, so its votes pass the real token check and are
+    // stored; not one is refused 401 (its only refusals are the malformed trickle).
+    void rehearsalOfAVoterTokenSessionIsSigned()
+    {
+        auto engine = startEngine(true);
+        QVERIFY(engine);
+        SessionDefinition def = definition(u"Signed dress run"_s, true);
+        def.voterToken = VoterTokenMode::Hmac;
+        QString error;
+        QVERIFY2(engine->createSession(def, &error), qPrintable(error));
+        QVERIFY(!engine->session().voterTokenSecret.isEmpty());
+        QVERIFY(engine->openLines(&error));
+        HttpClient http(engine->port());
+        // The session really refuses what is not signed.
+        QCOMPARE(http.vote(u"outsider"_s, u"A"_s).status, 401);
+
+        QVERIFY2(engine->startRehearsal(RehearsalPlan{RehearsalShape::Steady, 400, 60}, &error),
+                 qPrintable(error));
+        QTRY_VERIFY_WITH_TIMEOUT(engine->tally()->accepted >= 200, 20'000);
+        QTRY_VERIFY_WITH_TIMEOUT(engine->counters().rejected > 1, 20'000); // the malformed trickle
+        engine->stopRehearsal();
+        QTRY_VERIFY_WITH_TIMEOUT(!engine->rehearsalStatus().running, 20'000);
+
+        const RehearsalStatus status = engine->rehearsalStatus();
+        QVERIFY(status.accepted >= 200);
+        QCOMPARE(status.failed, 0);
+        // Stored, and the tally holds exactly what was acknowledged.
+        QTRY_COMPARE_WITH_TIMEOUT(engine->tally()->accepted, status.accepted, 10'000);
+        const QJsonObject rejected = http.adminResults().value(u"rejected_by_reason"_s).toObject();
+        // One 401: the outsider's. Every refusal of the rehearsal had the fault it was made with.
+        QCOMPARE(rejected.value(u"invalid_token"_s).toInteger(), 1);
+        QCOMPARE(status.refused, engine->counters().rejected - 1);
+    }
+
     void theAdminApiStartsAndStopsTheTraffic()
     {
         auto engine = startEngine(true);

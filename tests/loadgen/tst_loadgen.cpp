@@ -2,7 +2,10 @@
 // (loopback, port 0) and against a stub that answers 503 + Retry-After. A clean run is
 // verified; a vote deleted from or slipped into the store afterwards makes the verification
 // fail; Retry-After is honoured; a server that goes away is "could not verify", never success.
+// With an admin token on the server, the loadgen's admin calls carry it, from afar too (through
+// a proxy the server trusts), and a missing or wrong one is named.
 #include <memory>
+#include <sys/stat.h>
 
 #include <QElapsedTimer>
 #include <QJsonArray>
@@ -19,6 +22,7 @@
 #include <QTest>
 
 #include "engine/engine.h"
+#include "integration/httpclient.h"
 #include "loadshape.h"
 
 using namespace Qt::Literals::StringLiterals;
@@ -110,6 +114,62 @@ private:
     qint64 m_seq = 0;
 };
 
+// Stands between the loadgen and the engine as a proxy on another machine would: each
+// connection is relayed as is, with "X-Forwarded-For: 203.0.113.7" added to its first request,
+// so the engine, which trusts this proxy, treats the loadgen as a remote client. The loadgen's
+// admin calls are one request per connection, so every one of them comes "from afar"; its vote
+// connections carry the header on their first request only, which votes do not need.
+class ForwardingProxy final : public QObject
+{
+    Q_OBJECT
+
+public:
+    explicit ForwardingProxy(quint16 upstreamPort)
+        : m_upstreamPort(upstreamPort)
+    {
+        connect(&m_server, &QTcpServer::newConnection, this, [this] {
+            while (QTcpSocket *client = m_server.nextPendingConnection())
+                relay(client);
+        });
+        m_server.listen(QHostAddress::LocalHost, 0);
+    }
+
+    quint16 port() const { return m_server.serverPort(); }
+
+private:
+    void relay(QTcpSocket *client)
+    {
+        client->setParent(this);
+        auto *upstream = new QTcpSocket(this);
+        auto head = std::make_shared<QByteArray>(); // the first request line, until it is complete
+        auto forwarded = std::make_shared<bool>(false);
+        // Written while connecting is buffered by QAbstractSocket and sent once connected.
+        upstream->connectToHost(QHostAddress::LocalHost, m_upstreamPort);
+        connect(client, &QTcpSocket::readyRead, this, [=] {
+            QByteArray bytes = client->readAll();
+            if (!*forwarded) {
+                *head += bytes;
+                const qsizetype lineEnd = head->indexOf("\r\n");
+                if (lineEnd < 0)
+                    return;
+                head->insert(lineEnd + 2, "X-Forwarded-For: 203.0.113.7\r\n");
+                *forwarded = true;
+                bytes = std::exchange(*head, {});
+            }
+            upstream->write(bytes);
+        });
+        connect(upstream, &QTcpSocket::readyRead, this, [=] { client->write(upstream->readAll()); });
+        connect(client, &QTcpSocket::disconnected, upstream, &QTcpSocket::disconnectFromHost);
+        connect(upstream, &QTcpSocket::disconnected, this, [=] {
+            client->write(upstream->readAll());
+            client->disconnectFromHost();
+        });
+    }
+
+    const quint16 m_upstreamPort;
+    QTcpServer m_server;
+};
+
 class TestLoadgen final : public QObject
 {
     Q_OBJECT
@@ -123,9 +183,15 @@ private:
         QJsonObject report;
     };
 
-    std::unique_ptr<Engine> startEngine(qsizetype queueCapacity = 100'000)
+    // adminToken: the server's; its admin API then believes X-Forwarded-For from loopback (the
+    // ForwardingProxy), so a client can be remote here.
+    std::unique_ptr<Engine> startEngine(qsizetype queueCapacity = 100'000, const QByteArray &adminToken = {})
     {
         Engine::Options options;
+        if (!adminToken.isEmpty()) {
+            options.access.adminToken = adminToken;
+            options.access.trustedProxies.push_back(*IpRange::parse(u"127.0.0.1"_s));
+        }
         options.queueCapacity = queueCapacity;
         options.databasePath = m_dir->filePath(u"votedesk.db"_s);
         options.port = 0;
@@ -173,11 +239,44 @@ private:
         return run;
     }
 
-    Run loadgen(const QStringList &arguments, const QString &report = {})
+    Run loadgen(const QStringList &arguments, const QString &report = {},
+                const QProcessEnvironment &environment = QProcessEnvironment::systemEnvironment())
     {
         QProcess process;
+        process.setProcessEnvironment(environment);
         start(process, arguments);
         return finish(process, report);
+    }
+
+    static QProcessEnvironment withoutAdminToken()
+    {
+        QProcessEnvironment environment = QProcessEnvironment::systemEnvironment();
+        environment.remove(u"VOTEDESK_ADMIN_TOKEN"_s);
+        return environment;
+    }
+
+    // A token file with this content and mode; empty on failure.
+    QString tokenFile(const QByteArray &token, mode_t mode)
+    {
+        static int n = 0;
+        const QString file = path(u"admin-%1.token"_s.arg(++n));
+        QFile out(file);
+        if (!out.open(QIODevice::WriteOnly) || out.write(token + '\n') != token.size() + 1)
+            return {};
+        out.close();
+        return ::chmod(QFile::encodeName(file).constData(), mode) == 0 ? file : QString();
+    }
+
+    // One sample of the engine's /metrics ("name" or "name{label=\"value\"}"); -1 when absent.
+    static double metric(quint16 port, const QByteArray &series)
+    {
+        HttpClient http(port);
+        const HttpClient::Response response = http.get(u"/metrics"_s);
+        for (const QByteArray &line : response.body.split('\n')) {
+            if (line.startsWith(QByteArray(series + ' ')))
+                return line.mid(series.size() + 1).toDouble();
+        }
+        return -1;
     }
 
     // A second connection to the store, as an intruder (or a bug) would write to it.
@@ -494,6 +593,99 @@ private Q_SLOTS:
             loadgen({u"--url"_s, url(port), u"--rate"_s, u"10"_s, u"--duration"_s, u"1s"_s, u"--verify"_s});
         QCOMPARE(run.exitCode, 3);
         QVERIFY2(run.err.contains(u"could not verify"_s), qPrintable(explain(run)));
+    }
+
+    // Through a proxy the server trusts, the loadgen is a remote client: its admin calls
+    // (create the session, open it, read results and the vote log) are let in by the token alone.
+    void adminCallsCarryTheTokenFromAfar_data()
+    {
+        QTest::addColumn<bool>("fromEnvironment");
+        QTest::newRow("--admin-token-file") << false;
+        QTest::newRow("VOTEDESK_ADMIN_TOKEN") << true;
+    }
+
+    void adminCallsCarryTheTokenFromAfar()
+    {
+        QFETCH(bool, fromEnvironment);
+        const QByteArray token = "loadgen-admin-token-0123456789";
+        auto engine = startEngine(100'000, token);
+        QVERIFY(engine);
+        ForwardingProxy proxy(engine->port());
+        QVERIFY(proxy.port() != 0);
+        QStringList arguments{u"--url"_s,    url(proxy.port()),  u"--new-session"_s,
+                              u"--rate"_s,   u"200"_s,           u"--duration"_s,
+                              u"1s"_s,       u"--connections"_s, u"2"_s,
+                              u"--verify"_s, u"--quiet"_s};
+        QProcessEnvironment environment = withoutAdminToken();
+        if (fromEnvironment) {
+            environment.insert(u"VOTEDESK_ADMIN_TOKEN"_s, QString::fromLatin1(token));
+        } else {
+            const QString file = tokenFile(token, 0600);
+            QVERIFY(!file.isEmpty());
+            arguments << u"--admin-token-file"_s << file;
+        }
+        const Run run = loadgen(arguments, {}, environment);
+        QVERIFY2(run.exitCode == 0, qPrintable(explain(run)));
+        QVERIFY2(run.out.contains(u"VERDICT: VERIFIED"_s), qPrintable(explain(run)));
+        QVERIFY(engine->tally()->accepted > 0);
+        // Let in by the token, none refused: created, opened, results twice, the vote log.
+        QVERIFY(metric(engine->port(), "votedesk_admin_token_accepted_total") >= 4);
+        QCOMPARE(metric(engine->port(), R"(votedesk_admin_refused_total{reason="token_missing"})"), 0.0);
+        QCOMPARE(metric(engine->port(), R"(votedesk_admin_refused_total{reason="token_wrong"})"), 0.0);
+    }
+
+    // No token from afar, or a wrong one (refused on loopback too): exit 3 and a message that
+    // names the answer and what to do; nothing is created or sent.
+    void aMissingOrWrongTokenIsNamed_data()
+    {
+        QTest::addColumn<bool>("throughProxy");
+        QTest::addColumn<QByteArray>("token");
+        QTest::addColumn<QString>("hint");
+        QTest::newRow("none, from afar") << true << QByteArray() << u"needs its admin token"_s;
+        QTest::newRow("wrong, from afar")
+            << true << QByteArray("not-the-servers-token-000") << u"was refused"_s;
+        QTest::newRow("wrong, on loopback")
+            << false << QByteArray("not-the-servers-token-000") << u"was refused"_s;
+    }
+
+    void aMissingOrWrongTokenIsNamed()
+    {
+        QFETCH(bool, throughProxy);
+        QFETCH(QByteArray, token);
+        QFETCH(QString, hint);
+        auto engine = startEngine(100'000, "loadgen-admin-token-0123456789");
+        QVERIFY(engine);
+        const qint64 demoSession = engine->session().id;
+        ForwardingProxy proxy(engine->port());
+        QStringList arguments{u"--url"_s,
+                              url(throughProxy ? proxy.port() : engine->port()),
+                              u"--new-session"_s,
+                              u"--rate"_s,
+                              u"50"_s,
+                              u"--duration"_s,
+                              u"1s"_s,
+                              u"--verify"_s};
+        if (!token.isEmpty()) {
+            const QString file = tokenFile(token, 0600);
+            QVERIFY(!file.isEmpty());
+            arguments << u"--admin-token-file"_s << file;
+        }
+        const Run run = loadgen(arguments, {}, withoutAdminToken());
+        QCOMPARE(run.exitCode, 3);
+        QVERIFY2(run.err.contains(u"cannot create a session: 401 invalid_token"_s), qPrintable(explain(run)));
+        QVERIFY2(run.err.contains(hint), qPrintable(explain(run)));
+        QCOMPARE(engine->session().id, demoSession);
+        QCOMPARE(engine->tally()->accepted, 0);
+    }
+
+    void aTokenFileOthersCanReadIsRefused()
+    {
+        const QString file = tokenFile("loadgen-admin-token-0123456789", 0644);
+        QVERIFY(!file.isEmpty());
+        const Run run = loadgen({u"--url"_s, u"http://127.0.0.1:1"_s, u"--admin-token-file"_s, file});
+        QCOMPARE(run.exitCode, 2);
+        QVERIFY2(run.err.contains(file) && run.err.contains(u"readable by others"_s),
+                 qPrintable(explain(run)));
     }
 
     void badCommandLineExitsTwo()

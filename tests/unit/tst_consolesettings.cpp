@@ -1,3 +1,4 @@
+#include <QFile>
 #include <QSettings>
 #include <QTemporaryDir>
 #include <QTest>
@@ -44,10 +45,15 @@ private Q_SLOTS:
         chosen.casparCgChannelLayer = u"2-30"_s;
         chosen.casparCgTemplateLayer = 3;
         chosen.casparCgTemplate = u"votedesk/lowerthird"_s;
+        chosen.adminTokenFile = dir.filePath(u"admin.token"_s);
         {
             QSettings settings(file, QSettings::IniFormat);
             chosen.save(settings);
         }
+        // The path is kept, never a secret: the settings file is plain text.
+        QFile ini(file);
+        QVERIFY(ini.open(QIODevice::ReadOnly));
+        QVERIFY(ini.readAll().contains("adminTokenFile="));
         QSettings settings(file, QSettings::IniFormat);
         const ConsoleSettings loaded = ConsoleSettings::load(settings);
         QCOMPARE(loaded, chosen);
@@ -74,6 +80,7 @@ private Q_SLOTS:
         QTest::newRow("relative folder") << u"folder"_s << u"absolute path"_s;
         QTest::newRow("casparcg port") << u"casparport"_s << u"CasparCG port"_s;
         QTest::newRow("casparcg channel") << u"casparchannel"_s << u"channel-layer"_s;
+        QTest::newRow("relative admin token file") << u"token"_s << u"admin token file"_s;
     }
 
     void validationNamesTheSetting()
@@ -101,6 +108,8 @@ private Q_SLOTS:
             s.themeScale = 9.0;
         else if (field == u"folder")
             s.exportFolder = u"feeds"_s;
+        else if (field == u"token")
+            s.adminTokenFile = u"admin.token"_s;
         if (field.startsWith(u"caspar"_s))
             s.casparCgHost = u"10.0.0.9"_s;
         if (field == u"casparport")
@@ -109,6 +118,30 @@ private Q_SLOTS:
             s.casparCgChannelLayer = u"one"_s;
         const QString problem = s.validate();
         QVERIFY2(problem.contains(mentions), qPrintable(problem));
+    }
+
+    // The file's content is checked apart from validate(): a broken token file must not make
+    // the start throw away every other saved setting.
+    void theAdminTokenFileIsCheckedByTheServersRules()
+    {
+        QTemporaryDir dir;
+        ConsoleSettings s;
+        QVERIFY(s.adminTokenFileProblem().isEmpty()); // none set
+        s.adminTokenFile = dir.filePath(u"admin.token"_s);
+        QVERIFY(s.validate().isEmpty());
+        QVERIFY2(s.adminTokenFileProblem().contains(u"does not exist"_s),
+                 qPrintable(s.adminTokenFileProblem()));
+        QFile file(s.adminTokenFile);
+        QVERIFY(file.open(QIODevice::WriteOnly));
+        file.write("s3cret-token-0123456789\n");
+        file.close();
+        QVERIFY(
+            file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadOther));
+        QVERIFY2(s.adminTokenFileProblem().contains(u"readable by others"_s),
+                 qPrintable(s.adminTokenFileProblem()));
+        QVERIFY(s.validate().isEmpty());
+        QVERIFY(file.setPermissions(QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+        QVERIFY2(s.adminTokenFileProblem().isEmpty(), qPrintable(s.adminTokenFileProblem()));
     }
 
     void appliesToTheEngineOptions()

@@ -132,15 +132,24 @@ QString AdminClient::Response::describe() const
     if (status == 0)
         return error;
     const QJsonObject object = json();
-    if (object.contains(u"error"_s))
-        return u"%1 %2: %3"_s.arg(status).arg(object.value(u"error"_s).toString(),
-                                              object.value(u"message"_s).toString());
-    return u"HTTP %1"_s.arg(status);
+    QString text = object.contains(u"error"_s)
+                       ? u"%1 %2: %3"_s.arg(status).arg(object.value(u"error"_s).toString(),
+                                                        object.value(u"message"_s).toString())
+                       : u"HTTP %1"_s.arg(status);
+    if (adminCall && (status == 401 || status == 403)) {
+        text += tokenSent
+                    ? u" (the admin token sent was refused: is it the server's? check --admin-token-file "
+                      u"or VOTEDESK_ADMIN_TOKEN)"_s
+                    : u" (the server's admin API needs its admin token from here: "
+                      u"--admin-token-file FILE or VOTEDESK_ADMIN_TOKEN)"_s;
+    }
+    return text;
 }
 
-AdminClient::AdminClient(ServerAddress address, int timeoutMs)
+AdminClient::AdminClient(ServerAddress address, int timeoutMs, QByteArray adminToken)
     : m_address(std::move(address))
     , m_timeoutMs(timeoutMs)
+    , m_adminToken(std::move(adminToken))
 {}
 
 AdminClient::Response AdminClient::get(const QByteArray &target) const
@@ -157,6 +166,8 @@ AdminClient::Response AdminClient::request(const QByteArray &method, const QByte
                                            const QByteArray &body) const
 {
     Response response;
+    response.adminCall = target.startsWith("/v1/admin/");
+    response.tokenSent = response.adminCall && !m_adminToken.isEmpty();
     const qint64 deadline = nowMs() + m_timeoutMs;
     auto failed = [&](const QString &what) {
         response.status = 0;
@@ -187,6 +198,8 @@ AdminClient::Response AdminClient::request(const QByteArray &method, const QByte
 
     QByteArray wire = method + ' ' + target + " HTTP/1.1\r\nHost: " + m_address.hostHeader +
                       "\r\nConnection: close\r\nAccept: */*\r\n";
+    if (response.tokenSent)
+        wire += "Authorization: Bearer " + m_adminToken + "\r\n";
     if (method == "POST") {
         wire +=
             "Content-Type: application/json\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n";

@@ -31,14 +31,19 @@ public:
         QByteArray body;
         QList<QPair<QByteArray, QByteArray>> headers; // names lower-case
         QString error;
+        bool adminCall = false; // the target was the admin API
+        bool tokenSent = false; // with the admin token
 
         QByteArray header(QByteArrayView lowerCaseName) const;
         QJsonObject json() const;
-        // "404 not_found: ..." or the transport error, for messages.
+        // "404 not_found: ..." or the transport error, for messages. An admin call refused
+        // 401 or 403 also says what to do about the token.
         QString describe() const;
     };
 
-    AdminClient(ServerAddress address, int timeoutMs);
+    // adminToken: sent as "Authorization: Bearer <token>" with admin API calls only (the
+    // public endpoints need none, and a secret goes nowhere it is not needed); empty: none.
+    AdminClient(ServerAddress address, int timeoutMs, QByteArray adminToken = {});
 
     Response get(const QByteArray &target) const;
     Response post(const QByteArray &target, const QByteArray &json) const;
@@ -48,4 +53,5 @@ private:
 
     ServerAddress m_address;
     int m_timeoutMs;
+    QByteArray m_adminToken;
 };

@@ -4,6 +4,7 @@
 
 #include <QCommandLineParser>
 
+#include "access/admintoken.h"
 #include "duration.h"
 #include "session/sessiondefinition.h"
 
@@ -53,7 +54,7 @@ Answers
 
 Verification and output
   --verify                 after the run wait until the server has drained, read its vote log
-                           (admin API, loopback) and prove the run: exit 1 on any difference,
+                           (admin API) and prove the run: exit 1 on any difference,
                            3 when it could not check
   --record FILE            every vote sent and its answer (receipt included), as CSV
   --verify-record FILE     verify an earlier run from its record (sends no votes)
@@ -61,7 +62,12 @@ Verification and output
   --chart FILE             the same as a self-contained HTML page (sent/acked/latency per second)
   --quiet                  no progress line
 
-Session set-up (admin API, loopback)
+Admin API (session set-up, --open, --verify): loopback, or anywhere with the admin token
+  --admin-token-file FILE  the server's admin token (a file only its owner may read), sent as
+                           "Authorization: Bearer <token>"; or the environment variable
+                           VOTEDESK_ADMIN_TOKEN. Without one the admin API answers loopback only
+
+Session set-up
   --new-session            create a session with the --options keys (default A-D) and open it
   --policy P               its policy: last_wins (default), first_wins, unlimited, capped:N
   --option-cap M           most votes of one voter counted for one option (unlimited and
@@ -104,6 +110,7 @@ CommandLineResult parseLoadgenCommandLine(const QStringList &arguments, LoadgenO
         {u"policy"_s, {}, u"p"_s},
         {u"option-cap"_s, {}, u"m"_s},
         {u"window"_s, {}, u"d"_s},
+        {u"admin-token-file"_s, {}, u"file"_s},
     };
     for (const QCommandLineOption &option : valued)
         parser.addOption(option);
@@ -298,5 +305,17 @@ CommandLineResult parseLoadgenCommandLine(const QStringList &arguments, LoadgenO
     if (!o->verifyRecord.isEmpty() && (o->newSession || o->openWindow || !o->record.isEmpty()))
         return fail(
             u"--verify-record sends no votes: it does not go with --new-session, --open or --record"_s);
+
+    // The server's own rules (AdminToken): a file others can read is refused here as there.
+    const QString tokenFile = parser.value(u"admin-token-file"_s);
+    if (parser.isSet(u"admin-token-file"_s) && tokenFile.isEmpty())
+        return fail(u"--admin-token-file needs a file"_s);
+    const QString environment = qEnvironmentVariable(AdminToken::kEnvironmentVariable);
+    if (!AdminToken::read(tokenFile, environment, &o->adminToken, &problem))
+        return fail(problem);
+    if (!o->adminToken.isEmpty()) {
+        o->adminTokenSource = tokenFile.isEmpty() ? QString::fromLatin1(AdminToken::kEnvironmentVariable)
+                                                  : u"--admin-token-file %1"_s.arg(tokenFile);
+    }
     return CommandLineResult::Run;
 }

@@ -48,6 +48,11 @@ struct LoadgenOptions
     qint64 windowMs = 0; // 0 = the run's duration plus ten minutes
     bool openWindow = false;
     bool quiet = false;
+
+    // The server's admin token (--admin-token-file, else VOTEDESK_ADMIN_TOKEN), sent with
+    // every admin API call; empty: none (enough on the server's own machine, loopback).
+    QByteArray adminToken;
+    QString adminTokenSource; // where it came from, for messages; never the token
 };
 
 enum class CommandLineResult

@@ -278,7 +278,10 @@ int runLoadgen(const LoadgenOptions &o, FILE *out, FILE *err)
         print(err, u"votedesk-loadgen: %1"_s.arg(error));
         return 3;
     }
-    const AdminClient admin(address, int(std::min<qint64>(o.timeoutMs, 60'000)));
+    const AdminClient admin(address, int(std::min<qint64>(o.timeoutMs, 60'000)), o.adminToken);
+    if (!o.adminToken.isEmpty() && !o.quiet)
+        print(err,
+              u"votedesk-loadgen: admin API calls carry the admin token from %1"_s.arg(o.adminTokenSource));
 
     // Verify an earlier run from its record: no votes are sent.
     if (!o.verifyRecord.isEmpty()) {

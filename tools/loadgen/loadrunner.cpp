@@ -426,6 +426,10 @@ void LoadRunner::send(Connection &c, std::uint32_t ledgerIndex, qint64 nowNs)
     m_generator.body(sent.vote, m_body);
     c.out += m_requestHead;
     c.out += m_generator.contentType(sent.vote);
+    if (m_config.voterToken) {
+        c.out += "\r\nX-Voter-Token: ";
+        c.out += m_config.voterToken(m_generator.voterId(sent.vote));
+    }
     c.out += "\r\nContent-Length: ";
     char digits[24];
     const auto end = std::to_chars(digits, digits + sizeof(digits), m_body.size()).ptr;

@@ -46,6 +46,11 @@ public:
         // This run's own stop request (the console's rehearsal), besides requestStop(): the
         // schedule ends where it is and the run drains. Must outlive run().
         const std::atomic<bool> *stop = nullptr;
+        // For a session with voter tokens: the X-Voter-Token value for a voter id (what the
+        // show's app would send), added to every vote, malformed ones too, so each is refused
+        // for the fault it was made with rather than for the missing token. Empty: unsigned.
+        // Called on the sender's thread.
+        std::function<QByteArray(QByteArrayView voter)> voterToken;
     };
 
     LoadRunner(Config config, LoadShape shape, VoteGenerator &generator);

@@ -2,6 +2,7 @@
 
 #include <QDateTime>
 
+#include "access/votertoken.h"
 #include "loadrunner.h"
 #include "loadshape.h"
 #include "votegenerator.h"
@@ -86,6 +87,12 @@ bool LoopbackRehearsal::start(const RehearsalTarget &target, const RehearsalPlan
     config.timeoutMs = 10'000;
     config.drainTimeoutMs = 5'000;
     config.stop = &m_stop;
+    if (!target.voterTokenSecret.isEmpty()) {
+        // Signed like the show's app signs (VoterToken::signHex), checked by the real verify path.
+        config.voterToken = [secret = target.voterTokenSecret](QByteArrayView voter) {
+            return VoterToken::signHex(secret, voter);
+        };
+    }
 
     {
         const std::lock_guard lock(m_mutex);
