@@ -28,9 +28,10 @@ FUZZ_DIR          ?= build-fuzz
 FUZZ_SECONDS      ?= 60
 FUZZ_SECONDS_LONG ?= 1800
 FUZZ_HARNESSES    := requestparser votevalidator sessiondefinition
-# The tests whose threads meet: ingest queue, writer queue, worker pool, journal writer, engine.
+# The tests whose threads meet: ingest queue, writer queue, worker pool, journal writer, engine,
+# the fraud figures (I/O threads record, the engine's thread reads).
 PIPELINE_TESTS    := tst_ingestqueue tst_writerqueue tst_workerpool tst_orchestrator tst_journalwriter \
-                     tst_engine tst_storagefaults tst_feeds tst_canary
+                     tst_engine tst_storagefaults tst_feeds tst_canary tst_fraud
 SANITIZER_ENV     := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1 \
                      UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
                      TSAN_OPTIONS=suppressions=$(CURDIR)/tests/tsan.supp:ignore_noninstrumented_modules=1:halt_on_error=1:second_deadlock_stack=1:die_after_fork=0
