@@ -18,8 +18,9 @@
 // heavy ones only, and memory must not grow with the attack.
 //
 // Not thread-safe: one owner (FraudMonitor keeps one per shard under the shard's lock).
-// The minimum is found by a linear scan over the counters on eviction only; with the small
-// capacities used (tens) that is cheaper than keeping a heap in order on every increment.
+// The minimum is found on eviction only, by a search that remembers a lower bound of the counts
+// and where it stopped (smallestIndex()): amortised a few steps, without keeping a heap or a
+// stream-summary list in order on every increment.
 class HeavyHitters final
 {
 public:
@@ -45,8 +46,13 @@ public:
     void clear();
 
 private:
+    // The index of an entry with the smallest count (table full).
+    std::size_t smallestIndex();
+
     const int m_capacity;
     qint64 m_total = 0;
     std::vector<Entry> m_entries;                        // at most m_capacity
     std::unordered_map<std::uint64_t, int> m_indexByKey; // key -> index into m_entries
+    qint64 m_minCount = 0;                               // no held count is below it (see smallestIndex())
+    std::size_t m_cursor = 0;                            // where the next search for the smallest starts
 };

@@ -1,6 +1,7 @@
 #include "ingest/votehandler.h"
 
 #include <chrono>
+#include <cstring>
 
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -9,6 +10,21 @@
 #include "tally/votertable.h"
 
 using namespace Qt::Literals::StringLiterals;
+
+namespace {
+
+// Every vote is checked against the canary's reserved prefix. A fixed-size compare inlines to a
+// few instructions; QByteArrayView::startsWith(const char *) measures the literal and calls out
+// of line, which cost about 40 instructions per vote (callgrind).
+constexpr qsizetype kCanaryPrefixSize = qsizetype(sizeof(kCanaryVoterPrefix) - 1);
+
+bool isCanaryVoter(QByteArrayView voter)
+{
+    return voter.size() >= kCanaryPrefixSize &&
+           std::memcmp(voter.data(), kCanaryVoterPrefix, size_t(kCanaryPrefixSize)) == 0;
+}
+
+} // namespace
 
 VoteHandler::VoteHandler(IngestGate &gate, IngestQueue &queue, Metrics &metrics, const Clock &clock)
     : m_gate(gate)
@@ -82,7 +98,7 @@ std::optional<Http::HttpResponse> VoteHandler::admit(const Http::HttpRequest &re
         return refuse(rejects, outcome.reason, outcome.message);
     *voter = outcome.voter;
     // The canary's ids are reserved: nobody's vote may pass for one, or be taken for one.
-    if (Q_UNLIKELY(outcome.voter.view().startsWith(kCanaryVoterPrefix)))
+    if (Q_UNLIKELY(isCanaryVoter(outcome.voter.view())))
         return refuse(rejects, RejectReason::InvalidVoter, u"voter ids starting with canary. are reserved"_s);
 
     if (gate->session.voterToken == VoterTokenMode::Hmac) {
@@ -166,7 +182,7 @@ std::optional<Http::HttpResponse> VoteHandler::handleCanary(const Http::HttpRequ
                       u"canary votes are taken only from the local machine"_s);
     const QJsonDocument doc = QJsonDocument::fromJson(request.body.toByteArray());
     const QByteArray voter = doc.object().value(u"voter"_s).toString().toLatin1();
-    if (!voter.startsWith(kCanaryVoterPrefix) || !VoteValidator::isValidVoter(voter))
+    if (!isCanaryVoter(voter) || !VoteValidator::isValidVoter(voter))
         return refuse(*gate->rejects, RejectReason::InvalidVoter,
                       u"a canary's voter id is canary.<something>"_s);
     if (!m_metrics.storageHealthy.load(std::memory_order_relaxed)) {

@@ -1,3 +1,7 @@
+#include <algorithm>
+#include <map>
+#include <random>
+
 #include <QTest>
 
 #include "access/fraudmonitor.h"
@@ -53,6 +57,45 @@ private Q_SLOTS:
             sketch.add(std::uint64_t(i % 100), "k");
         for (const auto &entry : sketch.top(8))
             QVERIFY(entry.error <= sketch.total() / sketch.capacity());
+    }
+
+    void boundsHoldAgainstExactCountsOnASkewedStream()
+    {
+        // A skewed stream (a few heavy keys, a long tail, labels of varying length) checked
+        // against exact counts: each held key's true count is within [count - error, count], its
+        // label is its own (eviction reuses the label's buffer), the counters sum to the total
+        // (Space-Saving's invariant once full), and every key above total / capacity is held.
+        HeavyHitters sketch(32);
+        std::map<std::uint64_t, qint64> exact;
+        std::mt19937 random(20261123);
+        std::uniform_real_distribution<double> unit(0.0, 1.0);
+        for (int i = 0; i < 50'000; ++i) {
+            // key ~ 1 / u^2: key 1 about a quarter of the stream, thousands of keys seen once.
+            const double u = std::max(unit(random), 1e-3);
+            const std::uint64_t key = std::uint64_t(1.0 / (u * u));
+            const QByteArray label =
+                "voter-" + QByteArray::number(qulonglong(key)) + QByteArray(int(key % 7), 'x');
+            sketch.add(key, label, key % 3 == 0);
+            ++exact[key];
+        }
+        qint64 sum = 0;
+        for (const auto &entry : sketch.top(-1)) {
+            const qint64 truth = exact[entry.key];
+            QVERIFY2(entry.count - entry.error <= truth && truth <= entry.count,
+                     qPrintable(QString::number(entry.key)));
+            QCOMPARE(entry.label, "voter-" + QByteArray::number(qulonglong(entry.key)) +
+                                      QByteArray(int(entry.key % 7), 'x'));
+            sum += entry.count;
+        }
+        QCOMPARE(sum, sketch.total());
+        const auto held = sketch.top(-1);
+        for (const auto &[key, count] : exact) {
+            if (count > sketch.total() / sketch.capacity()) {
+                QVERIFY2(std::any_of(held.cbegin(), held.cend(),
+                                     [key = key](const auto &e) { return e.key == key; }),
+                         qPrintable(QString::number(key)));
+            }
+        }
     }
 
     void clearForgetsEverything()

@@ -313,6 +313,12 @@ void TestRequestParser::headerLookup()
     QCOMPARE(result.request.header("CONTENT-TYPE").toByteArray(), QByteArrayLiteral("text/plain"));
     QVERIFY(!result.request.hasHeader("if-none-matc"));
     QVERIFY(!result.request.hasHeader("if-none-match2"));
+    // Only letters fold: bytes 0x20 apart that are not letters stay different.
+    QVERIFY(equalsIgnoringCase("X-Votedesk-Canary", "x-votedesk-canary"));
+    QVERIFY(!equalsIgnoringCase("x-votedesk-canary", "x-votedesk-canarz"));
+    QVERIFY(!equalsIgnoringCase("a@b", "a`b"));
+    QVERIFY(!equalsIgnoringCase("[x]", "{x}"));
+    QVERIFY(!equalsIgnoringCase("content-type", "content-typ"));
 }
 
 void TestRequestParser::mediaType_data()
