@@ -385,10 +385,12 @@ void MainWindow::refresh()
             m_eventLog->reload();
     }
 
-    const TallySnapshotPtr tally = m_backend.tally();
-    if (m_chartStale || tally->version != m_shownVersion) {
+    bool certified = false;
+    const TallySnapshotPtr tally = shownTally(&certified);
+    if (m_chartStale || tally->version != m_shownVersion || certified != m_shownCertified) {
         m_chart->setSnapshot(tally);
         m_shownVersion = tally->version;
+        m_shownCertified = certified;
         m_chartStale = false;
     }
     // Counters (rejected, late, queue) change without a new tally version.
@@ -492,9 +494,21 @@ void MainWindow::reloadSession()
     refresh();
 }
 
+TallySnapshotPtr MainWindow::shownTally(bool *certified) const
+{
+    const PublishedResultsPtr published = m_backend.published();
+    const bool final = published && published->final && published->session.id == m_session.id;
+    if (certified)
+        *certified = final;
+    if (!final)
+        return m_backend.tally();
+    // Shares the published picture's lifetime: no copy of the counts.
+    return TallySnapshotPtr(published, &published->tally);
+}
+
 bool MainWindow::exportCsv(const QString &path, QString *error)
 {
-    const TallySnapshotPtr tally = m_backend.tally();
+    const TallySnapshotPtr tally = shownTally();
     const auto optionCount = static_cast<size_t>(m_session.options.size());
     std::vector<qint64> votes = tally->exact;
     // Before the first vote the tally has no counts yet: that is all zeros, not an error.

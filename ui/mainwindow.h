@@ -7,6 +7,7 @@
 
 #include "metrics/metricssampler.h"
 #include "session/sessiondefinition.h"
+#include "tally/tallysnapshot.h"
 
 class AlertsStrip;
 class AudiencePanel;
@@ -79,6 +80,10 @@ private:
     void showEventLog();
     void showReplay();
     void refreshPipeline(const WindowStatus &status);
+    // What the bars, totals and Export CSV show: once the session is final, the certified
+    // picture (recounted from the store, the operator's exclusions applied), else the live tally.
+    // The two differ when votes were excluded: the live tally keeps counting everything.
+    TallySnapshotPtr shownTally(bool *certified = nullptr) const;
     // Where on the wall clock the series' monotonic atMs falls (wall = atMs + offset).
     qint64 wallOffsetMs(const WindowStatus &status, const SecondSample &latest);
 
@@ -86,6 +91,7 @@ private:
     SessionDefinition m_session;
     // The tally version on screen; a tick with the same version leaves the chart untouched.
     quint64 m_shownVersion = 0;
+    bool m_shownCertified = false; // the chart shows the certified picture (its own versions)
     bool m_chartStale = true;
     // The newest second on the graphs: the dirty flag of the series (one new sample a second
     // against ten ticks, so nine ticks in ten copy nothing).

@@ -177,6 +177,7 @@ private Q_SLOTS:
     void nothingClippedOnSmallScreens();
     void exportCsvWritesTheBroadcastCsv();
     void exportCsvReportsFailure();
+    void finalShowsAndExportsTheCertifiedCount();
     void defaultExportPathUsesTheTitle();
     void storageAlertShowsAndClears();
 };
@@ -1258,6 +1259,48 @@ void TestMainWindow::exportCsvWritesTheBroadcastCsv()
                                         "3,C,\"Charlie, Jr.\",20,20.0\r\n"
                                         "4,D,Delta,0,0.0\r\n"));
     QVERIFY(window.statusBar()->currentMessage().contains(u"results.csv"_s));
+}
+
+void TestMainWindow::finalShowsAndExportsTheCertifiedCount()
+{
+    // The operator excluded 30 votes for B: the live tally keeps counting them, the certified
+    // picture (recounted with the exclusion) does not. Once final, the console's bars and the
+    // exported CSV are the certified figures, not the live ones.
+    FakeBackend backend(makeSession());
+    backend.publishTally(5, {30, 80, 20, 0});
+    MainWindow window(backend);
+    window.show();
+    auto *chart = window.findChild<ResultsChart *>();
+    QVERIFY(chart);
+    QTRY_COMPARE_WITH_TIMEOUT(chart->barValue(1), 80, 1000);
+
+    auto certified = std::make_shared<PublishedResults>();
+    certified->session = backend.session();
+    certified->tally.sessionId = backend.session().id;
+    certified->tally.version = 1; // the picture's own count of changes: lower than the live one
+    certified->tally.exact = {30, 50, 20, 0};
+    certified->tally.raw = {30, 50, 20, 0};
+    certified->final = true;
+    backend.setPublished(certified);
+    backend.setState(WindowState::Final);
+    QTRY_COMPARE_WITH_TIMEOUT(chart->barValue(1), 50, 1000);
+    QCOMPARE(chart->barValue(0), 30);
+
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(u"certified.csv"_s);
+    QString error;
+    QVERIFY2(window.exportCsv(path, &error), qPrintable(error));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    QVERIFY2(file.readAll().contains("1,B,Bravo,50,50.0\r\n"), "the export is not the certified count");
+
+    // A published picture that is not final (a take during the window) leaves the live tally.
+    auto provisional = std::make_shared<PublishedResults>(*certified);
+    provisional->final = false;
+    backend.setPublished(provisional);
+    backend.setState(WindowState::Closed);
+    QTRY_COMPARE_WITH_TIMEOUT(chart->barValue(1), 80, 1000);
 }
 
 void TestMainWindow::exportCsvReportsFailure()
