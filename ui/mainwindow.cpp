@@ -395,7 +395,8 @@ void MainWindow::refresh()
     }
     // Counters (rejected, late, queue) change without a new tally version.
     const SessionCounters counters = m_backend.counters();
-    m_totals->setTotals(*tally, counters);
+    // The tiles count what was received and acknowledged, excluded votes included: the live tally.
+    m_totals->setTotals(*m_backend.tally(), counters);
     m_counters->setCounters(counters);
     refreshPipeline(status);
 

@@ -80,7 +80,7 @@ private:
     void showEventLog();
     void showReplay();
     void refreshPipeline(const WindowStatus &status);
-    // What the bars, totals and Export CSV show: once the session is final, the certified
+    // What the bars and Export CSV show: once the session is final, the certified
     // picture (recounted from the store, the operator's exclusions applied), else the live tally.
     // The two differ when votes were excluded: the live tally keeps counting everything.
     TallySnapshotPtr shownTally(bool *certified = nullptr) const;
