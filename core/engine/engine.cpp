@@ -1454,21 +1454,22 @@ bool Engine::finalize(const QString &actor, Refusal *refusal, std::optional<Http
     // Closed and drained: the live tally no longer changes, so what the line names is what the
     // recount must match (the writer refuses otherwise).
     const TallySnapshotPtr live = tally();
+    const QString liveSummary =
+        u"exact %1; %2 votes from %3 voters, %4 late; results frozen as version %5"_s.arg(
+            describeCounts(live->exact, m_session), QString::number(live->accepted),
+            QString::number(live->uniqueVoters), QString::number(inputs->late),
+            QString::number(results.publishVersion));
     const EventRow event{0,
                          m_session.id,
                          now,
                          u"finalized"_s,
-                         u"certified: the recount from the store matches the live tally; exact %1; %2 votes "
-                         u"from %3 voters, %4 late; results frozen as version %5"_s.arg(
-                             describeCounts(live->exact, m_session), QString::number(live->accepted),
-                             QString::number(live->uniqueVoters), QString::number(inputs->late),
-                             QString::number(results.publishVersion)),
+                         u"certified: the recount from the store matches the live tally; "_s + liveSummary,
                          actor};
     const qint64 tallyVersion = qint64(live->version);
 
     // Runs on the writer thread once the recount matched (see JournalWriter::certify). It alone
     // touches *inputs until `done` hands them back to this thread through a queued call.
-    JournalWriter::CertifyHook hook = [inputs, event, tallyVersion, writer = m_finalWriter](
+    JournalWriter::CertifyHook hook = [inputs, event, liveSummary, tallyVersion, writer = m_finalWriter](
                                           const TallyCounts &recount, const QList<EventRow> &audit,
                                           const VoteLogReader &log, PublishedRecord *picture,
                                           EventRow *finalEvent, QString *error) {
@@ -1489,14 +1490,16 @@ bool Engine::finalize(const QString &actor, Refusal *refusal, std::optional<Http
                 inputs->extendedAtMs.append(row.atMs);
             excluded += row.kind == QLatin1StringView(CountExclusion::kEventKind) ? 1 : 0;
         }
-        // The line above names the live tally's counts; with exclusions the certified ones differ,
-        // and the report and the stored line must say which were certified.
+        // The line names the live tally's counts; with exclusions the certified ones differ, and
+        // the report, the stored line and the console must lead with what was certified.
         EventRow shown = event;
         if (excluded > 0) {
-            const QString suffix = u"; %1 exclusions applied (count_excluded): certified exact %2"_s.arg(
-                QString::number(excluded), describeCounts(recount.exact, inputs->results.session));
-            shown.detail += suffix;
-            finalEvent->detail += suffix;
+            shown.detail =
+                u"certified with %1 exclusions applied (count_excluded): exact %2; without them "
+                u"the recount from the store matches the live tally, "_s.arg(
+                    QString::number(excluded), describeCounts(recount.exact, inputs->results.session)) +
+                liveSummary;
+            finalEvent->detail = shown.detail;
         }
         inputs->audit.append(auditEntryFrom(shown));
         *picture = toPublishedRecord(inputs->results);
