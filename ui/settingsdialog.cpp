@@ -9,6 +9,7 @@
 #include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QHostAddress>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -104,11 +105,21 @@ SettingsDialog::SettingsDialog(const ConsoleSettings &settings, const AdminAcces
     tokenRow->addWidget(generateToken);
     form->addRow(tr("Admin token file"), tokenRow);
     m_adminAccessText = adminAccessText(adminAccess);
+    m_remoteAdminOn = adminAccess.remote;
     m_adminAccess = new QLabel(m_adminAccessText, this);
     m_adminAccess->setObjectName(u"adminAccess"_s);
     m_adminAccess->setTextFormat(Qt::PlainText); // "<token>" and file paths are not markup
     m_adminAccess->setTextInteractionFlags(Qt::TextSelectableByMouse);
     form->addRow(m_adminAccess); // the whole width: paths are long
+    // A token with a loopback listen address opens nothing to other machines: said next to it,
+    // since "remote admin is on" would otherwise read as reachable.
+    m_adminReach = new QLabel(tr("Only this machine reaches votedesk on a loopback address: for the token "
+                                 "to let other machines in,\nset \u201cListen on address\u201d to "
+                                 "0.0.0.0 or the show network's address."),
+                              this);
+    m_adminReach->setObjectName(u"adminReach"_s);
+    m_adminReach->setStyleSheet(u"color: #f5a623;"_s);
+    form->addRow(m_adminReach);
 
     m_durability = new QComboBox(this);
     m_durability->setObjectName(u"durability"_s);
@@ -256,6 +267,10 @@ void SettingsDialog::revalidate()
     const QString text = problem();
     m_problem->setText(text);
     m_problem->setVisible(!text.isEmpty());
+    const QHostAddress bind(m_bind->text().trimmed());
+    const bool loopbackOnly = m_bind->text().trimmed() == u"localhost"_s || bind.isLoopback();
+    const bool tokenSet = m_remoteAdminOn || !m_adminTokenFile->text().trimmed().isEmpty();
+    m_adminReach->setVisible(tokenSet && loopbackOnly);
     m_buttons->button(QDialogButtonBox::Ok)->setEnabled(text.isEmpty());
 }
 

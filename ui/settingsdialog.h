@@ -66,7 +66,9 @@ private:
     QCheckBox *m_audiencePage = nullptr;
     QLineEdit *m_adminTokenFile = nullptr;
     QLabel *m_adminAccess = nullptr;
-    QString m_adminAccessText; // the running engine's admin API reach, as shown
+    QLabel *m_adminReach = nullptr; // shown when a token is set but the address is loopback
+    bool m_remoteAdminOn = false;   // this run has a token (command line, environment or Settings)
+    QString m_adminAccessText;      // the running engine's admin API reach, as shown
     PathChooser m_tokenPathChooser;
     QString m_generateProblem; // the last "Generate…" failure, until the path changes
     QLabel *m_problem = nullptr;

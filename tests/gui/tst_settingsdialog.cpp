@@ -152,6 +152,39 @@ private Q_SLOTS:
         QCOMPARE(dialog.settings().adminTokenFile, good);
     }
 
+    // A token with a loopback listen address lets no other machine in: the dialog says so.
+    void aTokenOnLoopbackSaysOnlyThisMachineReachesIt()
+    {
+        ConsoleSettings settings;
+        settings.bindAddress = u"127.0.0.1"_s;
+        SettingsDialog dialog{settings};
+        dialog.show();
+        auto *reach = dialog.findChild<QLabel *>(u"adminReach"_s);
+        auto *bind = dialog.findChild<QLineEdit *>(u"bindAddress"_s);
+        auto *file = dialog.findChild<QLineEdit *>(u"adminTokenFile"_s);
+        QVERIFY(reach && bind && file);
+        QVERIFY(reach->isHidden()); // no token: loopback only is what is meant
+        const QString good = tokenFile(u"reach.token"_s, "s3cret-token-0123456789\n", 0600);
+        QTest::keyClicks(file, good);
+        QVERIFY(reach->isVisible());
+        QVERIFY2(reach->text().contains(u"Listen on address"_s), qPrintable(reach->text()));
+        for (const QString &address : {u"0.0.0.0"_s, u"192.168.10.5"_s, u"::"_s}) {
+            bind->setText(address);
+            QVERIFY2(reach->isHidden(), qPrintable(address));
+        }
+        for (const QString &address : {u"::1"_s, u"localhost"_s, u"127.0.0.2"_s}) {
+            bind->setText(address);
+            QVERIFY2(reach->isVisible(), qPrintable(address));
+        }
+        file->clear();
+        QVERIFY(reach->isHidden());
+
+        // A token from the command line counts as set too.
+        SettingsDialog fromCommandLine(settings, AdminAccess{true, u"--admin-token-file /etc/a.token"_s, {}});
+        fromCommandLine.show();
+        QVERIFY(fromCommandLine.findChild<QLabel *>(u"adminReach"_s)->isVisible());
+    }
+
     void showsWhetherRemoteAdminIsOn()
     {
         const auto shown = [](const AdminAccess &access) {
