@@ -178,6 +178,17 @@ QList<FileDigest> FinalReport::documentDigests(const PublishedResults &results,
     return digests;
 }
 
+CountExclusions FinalReport::exclusions(const QList<AuditEntry> &audit)
+{
+    CountExclusions out;
+    for (const AuditEntry &entry : audit) {
+        if (const auto exclusion =
+                CountExclusion::fromEvent(entry.kind, entry.detail, entry.actor, entry.atMs))
+            out.append(*exclusion);
+    }
+    return out;
+}
+
 QByteArray FinalReport::text(const FinalReportInputs &inputs)
 {
     const PublishedResults &r = inputs.results;
@@ -219,11 +230,12 @@ QByteArray FinalReport::text(const FinalReportInputs &inputs)
     }
 
     out += u"\nEXCLUDED FROM THE COUNT BY THE OPERATOR\n"_s;
-    if (inputs.exclusions.isEmpty())
+    const CountExclusions excluded = exclusions(inputs.audit);
+    if (excluded.isEmpty())
         out += u"  none\n"_s;
     else
         out += line(u"Votes left out"_s, num(inputs.excludedVotes));
-    for (const CountExclusion &e : inputs.exclusions) {
+    for (const CountExclusion &e : excluded) {
         QString reason = e.reason;
         reason.replace(u'\r', u' ').replace(u'\n', u' ');
         out += u"  "_s + when(e.atMs).leftJustified(26) + CountExclusion::kindName(e.kind).leftJustified(15) +
@@ -410,12 +422,13 @@ QByteArray FinalReport::html(const FinalReportInputs &inputs)
     out += "</table>\n";
 
     out += "<h2>Excluded from the count by the operator</h2>\n";
-    if (inputs.exclusions.isEmpty()) {
+    const CountExclusions excluded = exclusions(inputs.audit);
+    if (excluded.isEmpty()) {
         out += "<p>None.</p>\n";
     } else {
         out += "<p>Votes left out: " + hn(inputs.excludedVotes) + ".</p>\n<table>\n" +
                row({"time (UTC)", "kind", "value", "by", "reason"}, "th");
-        for (const CountExclusion &e : inputs.exclusions) {
+        for (const CountExclusion &e : excluded) {
             out += "<tr><td>" + h(when(e.atMs)) + "</td><td>" + h(CountExclusion::kindName(e.kind)) +
                    "</td><td>" + h(e.value) + "</td><td>" + h(orDash(e.actor)) + "</td><td>" + h(e.reason) +
                    "</td></tr>\n";

@@ -30,10 +30,8 @@ struct FinalReportInputs
     QList<SecondSample> samples;            // per-second throughput, oldest first
     QMap<QString, qint64> rejectedByReason; // reject code ("invalid_voter", ...) -> votes
     qint64 late = 0;                        // votes received after the close: shown, never counted
-    // The operator's exclusions the certified count applied (also in `audit` as count_excluded
-    // lines), and how many stored votes they left out: shown in their own section, so a reader
-    // of the report sees what was removed and why without reading the whole audit log.
-    CountExclusions exclusions;
+    // How many stored votes the operator's exclusions (the count_excluded lines of `audit`) left
+    // out of the certified count: the report lists those exclusions in a section of their own.
     qint64 excludedVotes = 0;
     qint64 generatedAtMs = 0;
     QString appVersion;
@@ -54,6 +52,9 @@ class FinalReport final
 {
 public:
     static QByteArray text(const FinalReportInputs &inputs);
+    // The operator's exclusions, read back from the audit log's count_excluded lines: the one
+    // record of them, so the report and the pack's replay cannot disagree on what was applied.
+    static CountExclusions exclusions(const QList<AuditEntry> &audit);
     static QByteArray html(const FinalReportInputs &inputs);
 
     // Digests of the four result documents as ResultDocuments renders them (so they match

@@ -177,12 +177,7 @@ ResultsPack::Outcome ResultsPack::write(const QString &zipPath, const ResultsPac
     VoteReplay replay(results.session, inputs.rule);
     // The operator's exclusions are in the audit log the report prints: the pack's replay leaves
     // out the same votes the certifying recount did, so the counted column agrees with it.
-    CountExclusions exclusions;
-    for (const AuditEntry &entry : inputs.report.audit) {
-        if (const auto exclusion =
-                CountExclusion::fromEvent(entry.kind, entry.detail, entry.actor, entry.atMs))
-            exclusions.append(*exclusion);
-    }
+    const CountExclusions exclusions = FinalReport::exclusions(inputs.report.audit);
     if (!exclusions.isEmpty()) {
         replay.setExcluded([filter = ExclusionFilter(exclusions)](const ReplayVote &vote) {
             return filter.excludes(vote.voter, vote.clientAddress);
@@ -240,7 +235,6 @@ ResultsPack::Outcome ResultsPack::write(const QString &zipPath, const ResultsPac
     }
     FinalReportInputs report = inputs.report;
     report.files = outcome.files;
-    report.exclusions = exclusions;
     report.excludedVotes = excludedVotes;
     outcome.reportText = FinalReport::text(report);
     outcome.reportHtml = FinalReport::html(report);

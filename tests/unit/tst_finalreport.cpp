@@ -223,7 +223,8 @@ void TestFinalReport::exclusionsHaveASection()
     range.reason = u"<botnet> & co"_s;
     range.actor = u"admin-api 127.0.0.1"_s;
     range.atMs = kT0 + 156'000;
-    in.exclusions = {voter, range};
+    for (const CountExclusion &e : {voter, range})
+        in.audit.append({e.atMs, QString::fromLatin1(CountExclusion::kEventKind), e.eventDetail(), e.actor});
     in.excludedVotes = 42;
     const QString text = QString::fromUtf8(FinalReport::text(in));
     const auto check = [&text](const QString &pattern) {
