@@ -22,7 +22,14 @@ QList<FraudSnapshot::Row> mergedTop(std::vector<HeavyHitters::Entry> entries, in
             merged.push_back(std::move(entry));
         }
     }
+    // Ranked by the guaranteed count (count - error), then the bound: in a shard flooded by
+    // distinct ids (loopback load, one proxy) every newcomer inherits the evicted minimum, and
+    // ranking by the upper bound filled the list with one-vote ids above a real stuffer.
     std::sort(merged.begin(), merged.end(), [](const HeavyHitters::Entry &a, const HeavyHitters::Entry &b) {
+        const qint64 aMin = a.count - a.error;
+        const qint64 bMin = b.count - b.error;
+        if (aMin != bMin)
+            return aMin > bMin;
         return a.count != b.count ? a.count > b.count : a.label < b.label;
     });
     QList<FraudSnapshot::Row> rows;

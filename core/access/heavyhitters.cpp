@@ -71,7 +71,11 @@ std::size_t HeavyHitters::smallestIndex()
 std::vector<HeavyHitters::Entry> HeavyHitters::top(int limit) const
 {
     std::vector<Entry> sorted = m_entries;
+    // By the guaranteed count first, as the fraud panel ranks (FraudMonitor), so the cut to
+    // `limit` never drops a key whose lower bound beats a kept one's.
     std::sort(sorted.begin(), sorted.end(), [](const Entry &a, const Entry &b) {
+        if (a.count - a.error != b.count - b.error)
+            return a.count - a.error > b.count - b.error;
         return a.count != b.count ? a.count > b.count : a.key < b.key;
     });
     if (limit >= 0 && int(sorted.size()) > limit)

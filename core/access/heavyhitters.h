@@ -41,7 +41,8 @@ public:
     int capacity() const { return m_capacity; }
     int size() const { return int(m_entries.size()); }
     qint64 total() const { return m_total; }
-    // The held entries by count, highest first (ties by key, so the order is stable).
+    // The held entries by guaranteed count (count - error), then count, highest first (ties by
+    // key, so the order is stable).
     std::vector<Entry> top(int limit) const;
     void clear();
 

@@ -107,6 +107,25 @@ private Q_SLOTS:
         QCOMPARE(sketch.total(), 0);
     }
 
+    void aFloodedShardDoesNotHideAStufferBehindNoise()
+    {
+        // Loopback load: 20 000 distinct ids from one address, one shard. Each newcomer inherits
+        // the evicted minimum, so its upper bound is ~312 while it voted once. A stuffer with 50
+        // real votes from elsewhere must still head the list: ranked by what is guaranteed.
+        FraudMonitor monitor;
+        const IpAddress loopback = *IpAddress::parse("127.0.0.1");
+        for (int i = 0; i < 20'000; ++i)
+            monitor.record(QByteArray("load." + QByteArray::number(i)), loopback, false, 1'000);
+        const IpAddress elsewhere = *IpAddress::parse("198.51.100.7");
+        for (int i = 0; i < 50; ++i)
+            monitor.record("stuffer", elsewhere, false, 1'000);
+        const FraudSnapshot snapshot = monitor.snapshot(5, 1'500);
+        QVERIFY(!snapshot.topVoters.isEmpty());
+        QCOMPARE(snapshot.topVoters.first().key, QStringLiteral("stuffer"));
+        QCOMPARE(snapshot.topVoters.first().count, 50);
+        QCOMPARE(snapshot.topVoters.first().error, 0);
+    }
+
     void monitorMergesShardsAndCountsSeconds()
     {
         FraudMonitor monitor;
